@@ -1,0 +1,46 @@
+"""The protocol as data, no I/O beyond reading the packaged profile files. Imports nothing else of ours."""
+
+from conformance.spec.catalogue import AREAS, CATALOGUE, Level, Requirement, load_catalogue
+from conformance.spec.names import (
+    INTERACTION_OPERATIONS,
+    Channel,
+    ChannelState,
+    Field,
+    Kind,
+    MessageType,
+    Notice,
+    Operation,
+    ParticipantType,
+    Position,
+    RoutingKey,
+    State,
+    Status,
+    Visibility,
+)
+from conformance.spec.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile
+
+__all__ = [
+    "AREAS",
+    "CATALOGUE",
+    "DEFAULT_PROFILE",
+    "INTERACTION_OPERATIONS",
+    "Channel",
+    "ChannelState",
+    "Field",
+    "Kind",
+    "Level",
+    "MessageType",
+    "Notice",
+    "Operation",
+    "ParticipantType",
+    "Position",
+    "Profile",
+    "ProfileError",
+    "Requirement",
+    "RoutingKey",
+    "State",
+    "Status",
+    "Visibility",
+    "load_catalogue",
+    "load_profile",
+]

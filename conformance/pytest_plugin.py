@@ -1,0 +1,1 @@
+"""The project's pytest plugin (options, the requirement marker, fixtures, outcome collection)."""

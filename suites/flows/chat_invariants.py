@@ -1,0 +1,246 @@
+"""Pure checks of one chat as every party saw it (ORDER-01..03, STATE-01/04/05).
+
+Input: the raw notification `data` an agent received about one interaction, in arrival order, and a
+complete history of the chat taken by an agent still taking part (the oracle: every agent taking
+part may see every event, so its history holds indexes 1..n). Output: a list of `Violation`s, each
+naming the requirement it breaks. Nothing here does I/O; the suites raise the first violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.spec import Profile
+from conformance.spec.names import Kind, MessageType, Notice, Position, State, Visibility
+
+_RANK = {State.INVITED: 0, State.PROCESSING: 1, State.COMPLETED: 2}
+
+
+@dataclass(frozen=True)
+class Violation:
+    requirement: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One notification about the interaction, decoded with the profile."""
+
+    notice: Notice | None
+    state: State | None
+    capabilities: frozenset[str] | None
+    messages: tuple[dict[str, Any], ...]
+    raw: dict[str, Any]
+
+    def label(self) -> str:
+        name = self.notice.value if self.notice else "?"
+        if self.state is not None:
+            return f"{name}({self.state.value})"
+        if self.messages and self.notice == Notice.NEW_MESSAGES:
+            msg = self.messages[0]
+            return f"{name}(#{msg.get('index')} {msg.get('type')})"
+        return name
+
+
+def decode(profile: Profile, data: dict[str, Any]) -> Seen:
+    notice = profile.parse(Notice, data.get("notificationType"))
+    interaction = data.get("interaction")
+    state = caps = None
+    if isinstance(interaction, dict):
+        state = profile.parse(State, interaction.get("state"))
+        raw_caps = interaction.get("capabilities")
+        if isinstance(raw_caps, list):
+            caps = frozenset(str(c) for c in raw_caps)
+    messages = data.get("messages")
+    msgs = tuple(m for m in messages if isinstance(m, dict)) if isinstance(messages, list) else ()
+    if notice != Notice.STATUS_CHANGE:
+        state = caps = None
+    return Seen(notice, state, caps, msgs, data)
+
+
+def is_about(profile: Profile, data: dict[str, Any], interaction_id: str) -> bool:
+    kind = profile.parse(Kind, data.get("messageType"))
+    if kind == Kind.INTERACTION_STATE_CHANGED:
+        inter = data.get("interaction")
+        return isinstance(inter, dict) and inter.get("id") == interaction_id
+    return kind == Kind.MESSAGE_LOG_UPDATED and data.get("interactionId") == interaction_id
+
+
+def labels(seen: Iterable[Seen]) -> str:
+    return " -> ".join(s.label() for s in seen) or "(nothing)"
+
+
+def essence(profile: Profile, msg: dict[str, Any]) -> tuple[Any, ...]:
+    """What must agree between a live message and the same event in a history."""
+    sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
+    text = msg.get("text") if msg.get("type") == profile.wire(MessageType.TEXT) else None
+    return (msg.get("index"), msg.get("type"), text, sender.get("participantId"), msg.get("visibility"))
+
+
+def _own_pid(profile: Profile, accept_history: Sequence[dict[str, Any]]) -> str | None:
+    if not accept_history:
+        return None
+    last = accept_history[-1]
+    if last.get("type") != profile.wire(MessageType.PARTICIPANT_JOINED):
+        return None
+    sender = last.get("from")
+    return sender.get("participantId") if isinstance(sender, dict) else None
+
+
+def _is_own_join_or_leave(profile: Profile, msg: dict[str, Any], pid: str | None) -> bool:
+    kinds = {profile.wire(MessageType.PARTICIPANT_JOINED), profile.wire(MessageType.PARTICIPANT_LEFT)}
+    sender = msg.get("from")
+    return msg.get("type") in kinds and isinstance(sender, dict) and sender.get("participantId") == pid
+
+
+def check_agent(
+    profile: Profile,
+    log: Sequence[dict[str, Any]],
+    history: Sequence[dict[str, Any]] | None = None,
+    *,
+    who: str = "agent",
+) -> list[Violation]:
+    """Every invariant of one agent's notifications about one interaction.
+
+    `history` is the chat's complete history (indexes 1..n) taken after this agent's last
+    notification was produced; without it only the order-only checks run.
+    """
+    seen = [decode(profile, d) for d in log]
+    found: list[Violation] = []
+    trace = labels(seen)
+
+    def bad(rid: str, expected: str, actual: str) -> None:
+        found.append(Violation(rid, f"{who}: {expected}", f"{actual}; {who} saw: {trace}"))
+
+    if not seen:
+        return found
+    # ORDER-01: the invitation first; nothing after Completed.
+    if seen[0].notice != Notice.STATUS_CHANGE or seen[0].state != State.INVITED:
+        bad("ORDER-01", "the first notification is the invitation (StatusChange Invited)", seen[0].label())
+    for pos, item in enumerate(seen):
+        if item.state == State.COMPLETED and pos + 1 < len(seen):
+            bad("STATE-05", "nothing after StatusChange Completed", labels(seen[pos + 1 :]))
+            bad("ORDER-01", "nothing after StatusChange Completed", labels(seen[pos + 1 :]))
+            break
+    # STATE-04: states only move forward; Invited only once, first.
+    states = [s.state for s in seen if s.state is not None]
+    for before, after in zip(states, states[1:], strict=False):
+        if _RANK[after] < _RANK[before] or (after == before == State.INVITED):
+            bad("STATE-04", "states move forward only (Invited -> Processing -> Completed)",
+                f"{before.value} then {after.value}")
+            break
+    # STATE-01: capabilities fit the state.
+    processing_rows = {
+        profile.capability_names(p)
+        for p in Position
+        if p not in (Position.INVITED, Position.COMPLETED)
+    }
+    for item in seen:
+        if item.state is None:
+            continue
+        if item.state == State.INVITED:
+            ok = item.capabilities == profile.capability_names(Position.INVITED)
+        elif item.state == State.COMPLETED:
+            ok = item.capabilities == profile.capability_names(Position.COMPLETED)
+        else:
+            ok = item.capabilities in processing_rows
+        if not ok:
+            bad("STATE-01", f"capabilities of a row of the table for state {item.state.value}",
+                str(sorted(item.capabilities or ())))
+    # ORDER-01: Accept gives StatusChange(Processing) -> ParticipantsUpdated -> ChatHistory; before
+    # it an invited agent receives nothing but its invitation (or its withdrawal).
+    accept_at = next(
+        (i for i, s in enumerate(seen) if s.state == State.PROCESSING), None
+    )
+    if accept_at is None:
+        extra = [s for s in seen[1:] if s.state != State.COMPLETED]
+        if extra:
+            bad("ORDER-01", "an invited agent receives only its invitation and its withdrawal", labels(extra))
+        return found
+    if accept_at != 1:
+        bad("ORDER-01", "Accept's StatusChange right after the invitation", labels(seen[: accept_at + 1]))
+    triple = [s.notice for s in seen[accept_at : accept_at + 3]]
+    if triple != [Notice.STATUS_CHANGE, Notice.PARTICIPANTS_UPDATED, Notice.CHAT_HISTORY]:
+        bad("ORDER-01", "StatusChange -> ParticipantsUpdated -> ChatHistory on Accept",
+            labels(seen[accept_at : accept_at + 3]))
+        return found
+    accept_history = list(seen[accept_at + 2].messages)
+    pid = _own_pid(profile, accept_history)
+    # ORDER-02: live NewMessages after the history carry strictly increasing indexes.
+    live = [m for s in seen[accept_at + 3 :] if s.notice == Notice.NEW_MESSAGES for m in s.messages]
+    last = accept_history[-1].get("index") if accept_history else 0
+    for msg in live:
+        index = msg.get("index")
+        if not isinstance(index, int) or not isinstance(last, int) or index <= last:
+            bad("ORDER-02", f"live indexes strictly increasing after #{last}", f"#{index} came next")
+            break
+        last = index
+    if history is None:
+        return found
+    by_index = {m.get("index"): m for m in history}
+    # ORDER-03: the accept history and every live message agree with the complete history.
+    hist_idx = [m.get("index") for m in accept_history]
+    if hist_idx != list(range(1, len(accept_history) + 1)):
+        bad("ORDER-03", "the Accept history holds indexes 1..k in order", str(hist_idx))
+    if pid is None:
+        bad("ORDER-03", "the Accept history ends with the agent's own ParticipantJoined",
+            str(accept_history[-1:] or "an empty history"))
+    for msg in [*accept_history, *live]:
+        ref = by_index.get(msg.get("index"))
+        if ref is None or essence(profile, ref) != essence(profile, msg):
+            bad("ORDER-03", f"event #{msg.get('index')} as in the history: {ref and essence(profile, ref)}",
+                str(essence(profile, msg)))
+            break
+    for later in seen[accept_at + 3 :]:
+        if later.notice == Notice.CHAT_HISTORY:
+            for msg in later.messages:
+                ref = by_index.get(msg.get("index"))
+                if ref is None or essence(profile, ref) != essence(profile, msg):
+                    bad("ORDER-03", f"requested history agrees with the chat's history at #{msg.get('index')}",
+                        str(essence(profile, msg)))
+                    break
+    # ORDER-02: every event after the Accept history that this agent may see arrived live, up to its
+    # own departure (its own join/leave are withheld live, rule 2 of section 3.1).
+    start = len(accept_history)
+    window_end = max((m.get("index", 0) for m in history), default=0)
+    departed = seen[-1].state == State.COMPLETED
+    if departed:
+        own_leave = [
+            m.get("index", 0)
+            for m in history
+            if m.get("type") == profile.wire(MessageType.PARTICIPANT_LEFT) and _is_own_join_or_leave(profile, m, pid)
+        ]
+        window_end = min(own_leave) if own_leave else start
+    live_idx = [m.get("index") for m in live]
+    expected_idx = [
+        m.get("index")
+        for m in history
+        if start < m.get("index", 0) <= window_end and not _is_own_join_or_leave(profile, m, pid)
+    ]
+    if live_idx[: len(expected_idx)] != expected_idx or len(live_idx) > len(expected_idx):
+        bad("ORDER-02", f"live events exactly {expected_idx} (the history after #{start})", str(live_idx))
+    return found
+
+
+def check_history_complete(profile: Profile, history: Sequence[dict[str, Any]], who: str) -> list[Violation]:
+    """A taking-part agent's history holds exactly the indexes 1..n, in order (HISTORY-01/ORDER-03)."""
+    idx = [m.get("index") for m in history]
+    if idx != list(range(1, len(idx) + 1)):
+        return [Violation("ORDER-03", f"{who}: a history with indexes 1..n in order", str(idx))]
+    return []
+
+
+def check_customer(
+    profile: Profile, transcript: Sequence[dict[str, Any]], history: Sequence[dict[str, Any]]
+) -> list[Violation]:
+    """The customer's transcript is the history's `All` events, same indexes, same content, same order."""
+    everyone = profile.wire(Visibility.ALL)
+    want = [essence(profile, m) for m in history if m.get("visibility") == everyone]
+    got = [essence(profile, m) for m in transcript]
+    if got != want[: len(got)] or len(got) != len(want):
+        return [Violation("ORDER-02", f"customer: the chat's All events {[w[0] for w in want]}",
+                          f"customer saw {[g[0] for g in got]}: {got[:6]}")]
+    return []

@@ -1,0 +1,323 @@
+"""A Bayeux 1.0 long-polling client on httpx: handshake, subscribe, a connect loop that honours advice.
+
+Every message sent and received is recorded in the transcript; data messages from every response
+(handshake, subscribe and connect replies alike) go to `on_message` in the order they arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conformance.client import UNREACHABLE_ERRORS, TargetUnreachable
+from conformance.transcript import EntryKind, Transcript
+
+HANDSHAKE = "/meta/handshake"
+CONNECT = "/meta/connect"
+SUBSCRIBE = "/meta/subscribe"
+UNSUBSCRIBE = "/meta/unsubscribe"
+DISCONNECT = "/meta/disconnect"
+LONG_POLLING = "long-polling"
+
+Message = dict[str, Any]
+
+
+class BayeuxError(Exception):
+    """The server refused a meta request, or answered something that is not Bayeux."""
+
+    def __init__(self, text: str, reply: Message | None = None, http_status: int | None = None) -> None:
+        super().__init__(text)
+        self.reply = reply
+        self.http_status = http_status
+
+
+@dataclass
+class BayeuxResponse:
+    http_status: int
+    messages: list[Message]
+    text: str
+
+    def reply(self, channel: str) -> Message | None:
+        """The first message of this meta channel in the response."""
+        return next((m for m in self.messages if m.get("channel") == channel), None)
+
+
+def error_code(message: Message | None) -> str | None:
+    """The three-digit code of a Bayeux `error` ("402::Unknown client" -> "402")."""
+    if not message or not isinstance(message.get("error"), str):
+        return None
+    return message["error"].split(":", 1)[0].strip()[:3] or None
+
+
+class BayeuxClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        url: str,
+        transcript: Transcript,
+        actor: str,
+        on_message: Callable[[Message], None],
+        *,
+        timeout_s: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        max_failures: int = 3,
+    ) -> None:
+        self.http = http
+        self.url = url
+        self.transcript = transcript
+        self.actor = actor
+        self.on_message = on_message
+        self.timeout_s = timeout_s  # for every request but the held connect, and the margin above it
+        self.headers = dict(headers or {})
+        self.max_failures = max_failures
+        self.client_id: str | None = None
+        self.advice: dict[str, Any] = {}
+        self.subscriptions: list[str] = []
+        self.errors: list[str] = []
+        self.connected = False
+        self.handshakes = 0
+        self.connects = 0  # connect requests sent
+        self._next_id = 0
+        self._loop_task: asyncio.Task[None] | None = None
+        self._held: asyncio.Task[BayeuxResponse] | None = None
+        self._held_event = asyncio.Event()
+        self._dropping = False
+        self._state = asyncio.Condition()
+
+    async def _changed(self) -> None:
+        async with self._state:
+            self._state.notify_all()
+
+    async def wait_until(self, predicate: Callable[[BayeuxClient], bool], timeout: float) -> None:
+        """Wait (no polling) until predicate(self) holds; checked after every handshake, subscribe and
+        connect reply. Raises TimeoutError."""
+        async with self._state:
+            await asyncio.wait_for(self._state.wait_for(lambda: predicate(self)), timeout)
+
+    # -- raw exchange --------------------------------------------------------------------------
+
+    def message(self, channel: str, **fields: Any) -> Message:
+        self._next_id += 1
+        msg: Message = {"channel": channel, "id": str(self._next_id)}
+        if self.client_id is not None and channel != HANDSHAKE:
+            msg["clientId"] = self.client_id
+        msg.update(fields)
+        return msg
+
+    async def send(self, messages: list[Message], read_timeout_s: float | None = None) -> BayeuxResponse:
+        """POST one batch of messages; records both ways and delivers any data messages."""
+        content = json.dumps(messages).encode("utf-8")
+        timeout = httpx.Timeout(self.timeout_s, read=read_timeout_s or self.timeout_s)
+        request = self.http.build_request(
+            "POST", self.url, content=content, timeout=timeout,
+            headers={"Content-Type": "application/json;charset=UTF-8", **self.headers},
+        )
+        channels = ", ".join(str(m.get("channel")) for m in messages)
+        self.transcript.add(EntryKind.BAYEUX_OUT, self.actor, channels, content.decode("utf-8"))
+        try:
+            response = await self.http.send(request)
+        except UNREACHABLE_ERRORS as err:
+            self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"{channels}: no answer: {err!r}")
+            raise TargetUnreachable(f"POST {self.url} ({channels}): {type(err).__name__}: {err}") from err
+        text = response.text
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            parsed = [parsed]
+        received = [m for m in parsed if isinstance(m, dict)] if isinstance(parsed, list) else []
+        if not received:
+            self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, no messages", text)
+        for msg in received:
+            self.transcript.add(EntryKind.BAYEUX_IN, self.actor, _summary(msg), json.dumps(msg, ensure_ascii=False))
+        for msg in received:
+            if not str(msg.get("channel", "")).startswith("/meta/") and "data" in msg:
+                self.on_message(msg)
+        return BayeuxResponse(response.status_code, received, text)
+
+    # -- meta requests -------------------------------------------------------------------------
+
+    async def handshake(self) -> Message:
+        """Handshake; returns the reply. Raises BayeuxError when it is refused."""
+        self.client_id = None
+        response = await self.send([
+            self.message(HANDSHAKE, version="1.0", minimumVersion="1.0", supportedConnectionTypes=[LONG_POLLING])
+        ])
+        reply = response.reply(HANDSHAKE)
+        if reply is None or reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
+            raise BayeuxError(f"handshake refused (HTTP {response.http_status}): {response.text[:300]}",
+                              reply, response.http_status)
+        self.client_id = reply["clientId"]
+        self.handshakes += 1
+        self._take_advice(reply)
+        await self._changed()
+        return reply
+
+    async def subscribe(self, *channels: str) -> list[Message]:
+        """Subscribe to channels (one message each, one batch); raises BayeuxError on a refusal."""
+        response = await self.send([self.message(SUBSCRIBE, subscription=c) for c in channels])
+        replies = [m for m in response.messages if m.get("channel") == SUBSCRIBE]
+        refused = [m for m in replies if m.get("successful") is not True]
+        if refused or len(replies) < len(channels):
+            raise BayeuxError(f"subscribe refused: {response.text[:300]}", refused[0] if refused else None,
+                              response.http_status)
+        for c in channels:
+            if c not in self.subscriptions:
+                self.subscriptions.append(c)
+        await self._changed()
+        return replies
+
+    async def connect_once(self, timeout_ms: int | None = None) -> BayeuxResponse:
+        """One /meta/connect (with `advice.timeout` when given), read timeout above the advised hold."""
+        fields: dict[str, Any] = {"connectionType": LONG_POLLING}
+        if timeout_ms is not None:
+            fields["advice"] = {"timeout": timeout_ms}
+        hold_s = (timeout_ms if timeout_ms is not None else int(self.advice.get("timeout", 30000))) / 1000
+        self.connects += 1
+        return await self.send([self.message(CONNECT, **fields)], read_timeout_s=hold_s + self.timeout_s)
+
+    async def disconnect(self) -> None:
+        """Stop the loop and say goodbye; never raises for a network failure."""
+        await self.stop()
+        if self.client_id is None:
+            return
+        with contextlib.suppress(TargetUnreachable):
+            await self.send([self.message(DISCONNECT)])
+        self.client_id = None
+
+    def _take_advice(self, reply: Message) -> None:
+        advice = reply.get("advice")
+        if isinstance(advice, dict):
+            self.advice.update(advice)
+
+    # -- the connect loop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the connect loop (after handshake and subscribe)."""
+        if self._loop_task is None or self._loop_task.done():
+            self._loop_task = asyncio.create_task(self._loop(), name=f"bayeux-{self.actor}")
+
+    async def stop(self) -> None:
+        task, self._loop_task = self._loop_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.connected = False
+
+    @property
+    def running(self) -> bool:
+        return self._loop_task is not None and not self._loop_task.done()
+
+    async def wait_held(self, timeout: float) -> None:
+        """Wait until a connect request is in flight."""
+        await asyncio.wait_for(self._held_event.wait(), timeout)
+
+    async def drop_connect(self) -> None:
+        """Abort the connect in flight (closing its TCP connection); the loop reconnects at once."""
+        await self.wait_held(self.timeout_s)
+        held = self._held
+        if held is None or held.done():
+            return
+        self._dropping = True
+        held.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await held
+        self.transcript.note(self.actor, "dropped the held /meta/connect")
+
+    async def _loop(self) -> None:
+        first = True
+        failures = 0
+        while True:
+            try:
+                response = await self._held_connect(0 if first else None)
+            except _Dropped:
+                first = True  # the next connect should answer at once, like a fresh one
+                continue
+            except (TargetUnreachable, httpx.HTTPError) as err:
+                failures += 1
+                self.connected = False
+                self.errors.append(f"connect failed: {err}")
+                if failures >= self.max_failures:
+                    self.transcript.note(self.actor, f"Bayeux loop gave up after {failures} failures")
+                    return
+                await asyncio.sleep(min(0.05 * 2**failures, 1.0))  # back-off after a failure
+                continue
+            first = False
+            reply = response.reply(CONNECT)
+            if reply is not None:
+                self._take_advice(reply)
+            if reply is not None and reply.get("successful") is True:
+                failures = 0
+                self.connected = True
+                await self._changed()
+            else:
+                self.connected = False
+                reconnect = self.advice.get("reconnect")
+                if reply is not None and isinstance(reply.get("advice"), dict):
+                    reconnect = reply["advice"].get("reconnect", reconnect)
+                code = error_code(reply)
+                self.errors.append(f"connect unsuccessful (HTTP {response.http_status}): {response.text[:200]}")
+                if reconnect == "none":
+                    return
+                if code == "402" or reconnect == "handshake":
+                    if not await self._rehandshake():
+                        return
+                    first = True
+                    continue
+                failures += 1
+                if failures >= self.max_failures:
+                    return
+            interval_ms = self.advice.get("interval", 0)
+            if isinstance(interval_ms, int | float) and interval_ms > 0:
+                await asyncio.sleep(interval_ms / 1000)  # the server's advised pause between connects
+
+    async def _held_connect(self, timeout_ms: int | None) -> BayeuxResponse:
+        self._held = asyncio.ensure_future(self.connect_once(timeout_ms))
+        self._held_event.set()
+        try:
+            return await self._held
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._dropping and not (current is not None and current.cancelling()):
+                self._dropping = False
+                raise _Dropped() from None
+            self._held.cancel()
+            raise
+        finally:
+            self._held_event.clear()
+
+    async def _rehandshake(self) -> bool:
+        channels = list(self.subscriptions)
+        try:
+            await self.handshake()
+            if channels:
+                await self.subscribe(*channels)
+        except (BayeuxError, TargetUnreachable) as err:
+            self.errors.append(f"re-handshake failed: {err}")
+            return False
+        self.transcript.note(self.actor, f"re-handshake done, resubscribed to {', '.join(channels)}")
+        return True
+
+
+class _Dropped(Exception):
+    pass
+
+
+def _summary(msg: Message) -> str:
+    channel = msg.get("channel")
+    if str(channel).startswith("/meta/"):
+        status = "ok" if msg.get("successful") is True else f"FAILED {msg.get('error', '')}"
+        return f"{channel} {status}"
+    data = msg.get("data")
+    if isinstance(data, dict):
+        kind = data.get("notificationType") or data.get("messageType") or ""
+        return f"{channel} {kind}".strip()
+    return str(channel)

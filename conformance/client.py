@@ -1,0 +1,292 @@
+"""The raw agent API client: sends what it is told, records it, never asserts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
+
+from conformance.spec import Field, Operation, Profile
+from conformance.transcript import EntryKind, Transcript, format_headers
+
+MEDIA = "chat"  # the media channel the chat profile works on (`/me/channels/chat`, `channels: ["chat"]`)
+OMIT: Any = object()  # a field value meaning "leave the key out of the body"
+
+Auth = Literal["session", "basic", "none"] | tuple[str, str]
+
+
+class TargetUnreachable(Exception):
+    """The target could not be reached or did not answer in time: an ERROR, never a FAIL."""
+
+
+@dataclass
+class Reply:
+    http_status: int
+    body: dict[str, Any] | None  # the JSON object, or None when the body is not one
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    elapsed_s: float = 0.0
+
+    @property
+    def status_code(self) -> int | None:
+        """The body's statusCode, or None when there is none (or it is not an integer)."""
+        if self.body is None:
+            return None
+        code = self.body.get("statusCode")
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+    @staticmethod
+    def of(response: httpx.Response, elapsed_s: float = 0.0) -> Reply:
+        text = response.text
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        return Reply(
+            http_status=response.status_code,
+            body=parsed if isinstance(parsed, dict) else None,
+            text=text,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            elapsed_s=elapsed_s,
+        )
+
+
+UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
+    httpx.TransportError,
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    OSError,
+    ssl.SSLError,
+)
+
+
+def make_http(timeout_s: float, verify_tls: bool | str = True) -> httpx.AsyncClient:
+    """An httpx client on the aiohttp transport (about twice as fast on loopback). Cookies live only
+    in httpx's jar, so what is sent is exactly what the caller builds."""
+    ctx: ssl.SSLContext | bool
+    if isinstance(verify_tls, str):
+        ctx = ssl.create_default_context(cafile=verify_tls)
+    elif verify_tls:
+        ctx = ssl.create_default_context()
+    else:
+        ctx = False
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(ssl=ctx, limit=100)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    return HttpxAiohttpClient(transport=AiohttpTransport(client=session), timeout=httpx.Timeout(timeout_s))
+
+
+def basic_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+async def exchange(
+    http: httpx.AsyncClient,
+    transcript: Transcript,
+    kind: EntryKind,
+    actor: str,
+    request: httpx.Request,
+) -> Reply:
+    """Send one request, record request and response in the transcript, map network failures."""
+    started = time.monotonic()
+    req_text = f"{request.method} {request.url}\n{format_headers(request.headers.items())}"
+    if request.content:
+        req_text += "\n\n" + request.content.decode("utf-8", "replace")
+    try:
+        response = await http.send(request)
+    except UNREACHABLE_ERRORS as err:
+        transcript.add(kind, actor, f"{request.method} {request.url.path} -> no answer: {err!r}", req_text)
+        raise TargetUnreachable(f"{request.method} {request.url}: {type(err).__name__}: {err}") from err
+    reply = Reply.of(response, time.monotonic() - started)
+    code = "" if reply.status_code is None else f" statusCode {reply.status_code}"
+    transcript.add(
+        kind,
+        actor,
+        f"{request.method} {request.url.path} -> {reply.http_status}{code} ({reply.elapsed_s * 1000:.1f} ms)",
+        f"{req_text}\n---\nHTTP {reply.http_status}\n{format_headers(response.headers.items())}\n\n{reply.text}",
+    )
+    return reply
+
+
+class AgentClient:
+    """One agent's HTTP session with the agent API: Basic auth, the session cookie, the CSRF token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        profile: Profile,
+        transcript: Transcript,
+        timeout_s: float,
+        verify_tls: bool | str = True,
+        csrf: bool = True,
+        actor: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.username = username
+        self.profile = profile
+        self.transcript = transcript
+        self.timeout_s = timeout_s
+        self.csrf = csrf
+        self.actor = actor or username
+        self._password = password
+        self.csrf_header: str = profile.http.csrf_token_header
+        self.csrf_token: str | None = None
+        self.http = make_http(timeout_s, verify_tls)
+        transcript.add_secret(password)
+        transcript.add_secret(basic_header(username, password).split(" ", 1)[1])
+
+    @property
+    def api(self) -> str:
+        return self.base_url + self.profile.http.api_prefix
+
+    def interaction_path(self, interaction_id: str) -> str:
+        return f"{self.profile.http.api_prefix}/me/interactions/{quote(str(interaction_id), safe='')}"
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- raw requests ---------------------------------------------------------------------------
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        *,
+        csrf: bool,
+        auth: Auth,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        hdrs: dict[str, str] = {}
+        if content is not None:
+            hdrs["Content-Type"] = "application/json"
+        if auth == "basic" or (auth == "session" and not self.has_session):
+            hdrs["Authorization"] = basic_header(self.username, self._password)
+        elif isinstance(auth, tuple):
+            hdrs["Authorization"] = basic_header(*auth)
+        if csrf and self.csrf_token is not None:
+            hdrs[self.csrf_header] = self.csrf_token
+        hdrs.update(headers or {})
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        request = self.http.build_request(method, url, content=content, headers=hdrs)
+        if auth == "none":
+            request.headers.pop("cookie", None)
+        return request
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None = None,
+        *,
+        csrf: bool = True,
+        auth: Auth = "session",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """Any request; `auth`: "session" (the cookie, or Basic before login), "basic" (Basic and the
+        cookie), "none" (neither), or (user, password) for those Basic credentials plus the cookie."""
+        request = self._build(method, path, content, csrf=csrf, auth=auth, headers=headers)
+        reply = await exchange(self.http, self.transcript, EntryKind.HTTP, self.actor, request)
+        self._remember_session()
+        return reply
+
+    async def post_json(
+        self,
+        path: str,
+        body: object | bytes,
+        *,
+        csrf: bool = True,
+        auth: Auth = "session",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """POST a body: bytes are sent as they are, anything else as JSON."""
+        content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return await self.request("POST", path, content, csrf=csrf, auth=auth, headers=headers)
+
+    post_raw = post_json
+
+    async def get(self, path: str, *, auth: Auth = "session", headers: Mapping[str, str] | None = None) -> Reply:
+        return await self.request("GET", path, None, csrf=False, auth=auth, headers=headers)
+
+    # -- session --------------------------------------------------------------------------------
+
+    @property
+    def has_session(self) -> bool:
+        return self.profile.http.session_cookie in self.http.cookies
+
+    def _remember_session(self) -> None:
+        for value in self.http.cookies.values():
+            self.transcript.add_secret(value)
+
+    async def login(self) -> Reply:
+        """GET /me with Basic credentials; keeps the session cookie and the CSRF header pair."""
+        reply = await self.get(f"{self.profile.http.api_prefix}/me", auth="basic")
+        name = reply.headers.get(self.profile.http.csrf_header_name_header.lower())
+        if name:
+            self.csrf_header = name
+        token = reply.headers.get(self.csrf_header.lower())
+        if token:
+            self.csrf_token = token
+            self.transcript.add_secret(token)
+        return reply
+
+    # -- the API --------------------------------------------------------------------------------
+
+    def body(self, op: Operation | str, fields: Mapping[str, object]) -> dict[str, object]:
+        """{operationName: wire(op), <wire name of each Field>: value}; a value OMIT drops the key."""
+        out: dict[str, object] = {self.profile.wire(Field.OPERATION): self.profile.wire(op)
+                                  if isinstance(op, Operation) else op}
+        for key, value in fields.items():
+            out[self.profile.wire(Field(key))] = value
+        return {k: v for k, v in out.items() if v is not OMIT}
+
+    async def perform(
+        self, interaction_id: str, op: Operation | str, extra: Mapping[str, object] | None = None, **fields: object
+    ) -> Reply:
+        """POST an operation on an interaction. `fields` are keyed by Field values (text=, agent_id=,
+        event_id=, nickname=, notification=, skill=, operation= to override the name); `extra` adds
+        keys spelled as on the wire."""
+        body = self.body(op, fields)
+        body.update(extra or {})
+        return await self.post_json(self.interaction_path(interaction_id), body)
+
+    async def me(self) -> Reply:
+        return await self.get(f"{self.profile.http.api_prefix}/me")
+
+    async def start_session(self) -> Reply:
+        body = self.body(Operation.START_SESSION, {Field.CHANNELS: [MEDIA]})
+        return await self.post_json(f"{self.profile.http.api_prefix}/me", body)
+
+    async def end_session(self) -> Reply:
+        return await self.post_json(f"{self.profile.http.api_prefix}/me", self.body(Operation.END_SESSION, {}))
+
+    async def set_ready(self) -> Reply:
+        return await self.post_json(
+            f"{self.profile.http.api_prefix}/me/channels/{MEDIA}", self.body(Operation.READY, {})
+        )
+
+    async def set_not_ready(self) -> Reply:
+        return await self.post_json(
+            f"{self.profile.http.api_prefix}/me/channels/{MEDIA}", self.body(Operation.NOT_READY, {})
+        )
+
+    async def get_interaction(self, interaction_id: str) -> Reply:
+        return await self.get(self.interaction_path(interaction_id))
+
+    async def list_interactions(self, all_fields: bool = False) -> Reply:
+        suffix = "?fields=*" if all_fields else ""
+        return await self.get(f"{self.profile.http.api_prefix}/me/interactions{suffix}")

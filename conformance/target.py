@@ -1,0 +1,109 @@
+"""Target: the server under test — a configured remote server, or the embedded reference server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conformance.config import AgentConfig, Config
+from conformance.spec import Profile, load_profile
+
+PREFLIGHT_DEADLINE_S = 5.0
+
+
+class TargetError(Exception):
+    """The target cannot be used: unreachable, or an agent cannot log in. One line for the user."""
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    gms_url: str
+    service: str
+    csrf: bool
+    routing: str
+    verify_tls: bool | str
+    timeout_s: float  # already multiplied by the timeout factor
+    agents: tuple[AgentConfig, ...]  # username, password, id, skills (the harness's AgentSpec fields)
+    profile: Profile
+    embedded: bool = False
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(sorted({a.password for a in self.agents}))
+
+
+def built_in_agents() -> tuple[AgentConfig, ...]:
+    """The reference server's built-in accounts."""
+    from conformance.simulator.accounts import BUILT_IN_AGENTS
+
+    return tuple(AgentConfig(a.user_name, a.password, a.id, a.skills) for a in BUILT_IN_AGENTS)
+
+
+def make_target(config: Config, base_url: str | None = None, profile: Profile | None = None) -> Target:
+    """The target the config describes; `base_url` is the embedded server's URL when it runs."""
+    url = base_url or config.base_url
+    if url is None:
+        raise TargetError("no base_url: start the embedded reference server first (open_target does)")
+    return Target(
+        base_url=url,
+        gms_url=config.gms_url or url,
+        service=config.service,
+        csrf=config.csrf,
+        routing=config.routing,
+        verify_tls=config.verify_tls,
+        timeout_s=config.timeout_s * config.timeout_factor,
+        agents=config.agents or built_in_agents(),
+        profile=profile or load_profile(config.profile_path),
+        embedded=config.embedded,
+    )
+
+
+@contextmanager
+def open_target(config: Config) -> Iterator[Target]:
+    """The target; the embedded reference server runs (on a free port of 127.0.0.1) while inside."""
+    profile = load_profile(config.profile_path)
+    if not config.embedded:
+        yield make_target(config, profile=profile)
+        return
+    from conformance.simulator.server import ReferenceServer
+
+    with ReferenceServer(profile=profile) as server:
+        yield make_target(config, base_url=server.url, profile=profile)
+
+
+def preflight(target: Target, deadline_s: float = PREFLIGHT_DEADLINE_S) -> None:
+    """GET /me for every agent; TargetError with one line when the target is unusable."""
+    url = target.base_url + target.profile.http.api_prefix + "/me"
+    timeout = httpx.Timeout(deadline_s)
+    with httpx.Client(verify=target.verify_tls, timeout=timeout) as client:
+        for agent in target.agents:
+            client.cookies.clear()
+            try:
+                response = client.get(url, auth=(agent.username, agent.password))
+            except httpx.ConnectError as err:
+                raise TargetError(f"cannot reach {target.base_url}: {_reason(err)} — is the server running? "
+                                  "check base_url") from None
+            except httpx.TimeoutException:
+                raise TargetError(f"cannot reach {target.base_url}: no answer within {deadline_s:g} s — "
+                                  "is the server running? check base_url") from None
+            except httpx.HTTPError as err:
+                reason = _reason(err)
+                raise TargetError(f"cannot reach {target.base_url}: {reason} — check base_url") from None
+            if response.status_code == 401:
+                raise TargetError(f"agent '{agent.username}' cannot log in (HTTP 401): check its username "
+                                  "and password in the target file")
+            if response.status_code != 200:
+                raise TargetError(f"GET {url} for agent '{agent.username}' answered HTTP "
+                                  f"{response.status_code}: is base_url the GWS server?")
+
+
+def _reason(err: Exception) -> str:
+    text: Any = str(err) or type(err).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return " ".join(str(text).split())[:200]

@@ -1,0 +1,310 @@
+"""The reference server's notification endpoint: Bayeux 1.0 with the long-polling transport.
+
+Each client has one FIFO queue, delivered only through /meta/connect replies. A message leaves the
+queue only when written to a connect whose HTTP client is still there. Everything runs on the
+server's one event loop; `publish` is synchronous and must be called on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from conformance.spec import names
+from conformance.spec.profile import DEFAULT_PROFILE
+
+HANDSHAKE = "/meta/handshake"
+CONNECT = "/meta/connect"
+SUBSCRIBE = "/meta/subscribe"
+UNSUBSCRIBE = "/meta/unsubscribe"
+DISCONNECT = "/meta/disconnect"
+LONG_POLLING = "long-polling"
+OVERSTAY_S = 3.0  # fault idle-connect-overstays
+
+Message = dict[str, Any]
+
+
+class JsonResponse(JSONResponse):
+    """JSON that never fails to encode: lone surrogates fall back to ASCII escapes."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+class AuthFailure(Enum):
+    MISSING = "missing"  # no authenticated session: handshake answered successful: false
+    WRONG = "wrong"  # wrong Basic credentials: HTTP 401
+
+
+@dataclass
+class _Client:
+    id: str
+    user_id: str
+    last_seen: float
+    subscriptions: set[str] = field(default_factory=set)
+    queue: deque[Message] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    held: object | None = None  # token of the connect currently held, if any
+    last_batch: list[Message] = field(default_factory=list)
+
+
+def _default_channels() -> frozenset[str]:
+    return frozenset(DEFAULT_PROFILE.wire(c) for c in names.Channel)
+
+
+class BayeuxServer:
+    """Bayeux 1.0 long-polling endpoint with per-client FIFO queues."""
+
+    def __init__(
+        self,
+        authenticate: Callable[[Request], str | AuthFailure],
+        faults: frozenset[str] = frozenset(),
+        max_timeout_ms: int = 30000,
+        expiry_s: float = 30.0,
+        channels: Iterable[str] | None = None,
+    ) -> None:
+        self._authenticate = authenticate
+        self._faults = faults
+        self._max_timeout_ms = max_timeout_ms
+        self._expiry_s = expiry_s
+        self._channels = frozenset(channels) if channels is not None else _default_channels()
+        self._clients: dict[str, _Client] = {}
+        self._by_user: dict[str, set[str]] = {}
+        self._ids = itertools.count(1)
+        self._closing = False
+
+    # -- server side -----------------------------------------------------------------------------
+
+    def publish(self, user_id: str, channel_path: str, data: dict[str, Any]) -> None:
+        """Queue `data` for every client of `user_id` subscribed to `channel_path` now; wake them."""
+        for client_id in self._by_user.get(user_id, ()):
+            client = self._clients[client_id]
+            if channel_path in client.subscriptions:
+                client.queue.append({"channel": channel_path, "data": data, "id": str(next(self._ids))})
+                client.wake.set()
+
+    async def shutdown(self) -> None:
+        """Answer every held connect at once (so the HTTP server can stop)."""
+        self._closing = True
+        for client in self._clients.values():
+            client.wake.set()
+
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    async def endpoint(self, request: Request) -> Response:
+        identity = self._authenticate(request)
+        if identity is AuthFailure.WRONG:
+            return PlainTextResponse("Unauthorized", status_code=401)
+        self._sweep()
+        try:
+            raw = await request.body()
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            return _bad_request("400::Body is not JSON")
+        except Exception:
+            return _bad_request("400::Unreadable request")
+        batch = [parsed] if isinstance(parsed, dict) else parsed
+        if not isinstance(batch, list) or not batch:
+            return _bad_request("400::Body is not a Bayeux message array")
+        user_id = identity if isinstance(identity, str) else None
+        replies: list[Message] = []
+        connect: Message | None = None
+        for message in batch:
+            if isinstance(message, dict) and message.get("channel") == CONNECT and connect is None:
+                connect = message  # answered last, after the batch's other messages
+                continue
+            replies.append(self._handle(message, user_id))
+        if connect is not None:
+            replies.extend(await self._connect(connect, request))
+        return JsonResponse(replies)
+
+    def _handle(self, message: object, user_id: str | None) -> Message:
+        if not isinstance(message, dict):
+            return {"successful": False, "error": "400::Message is not an object"}
+        channel = message.get("channel")
+        if not isinstance(channel, str):
+            return _reply(message, "", error="400::Missing channel")
+        if channel == HANDSHAKE:
+            return self._handshake(message, user_id)
+        client = self._client_of(message)
+        if channel.startswith("/meta/") and channel not in (SUBSCRIBE, UNSUBSCRIBE, DISCONNECT):
+            return _reply(message, channel, error="400::Unknown meta channel")
+        if not channel.startswith("/meta/"):
+            return _reply(message, channel, error="403::Publish denied")
+        if client is None:
+            return self._unknown_client(message, channel)
+        if channel == DISCONNECT:
+            if "disconnect-refused" in self._faults:
+                return _reply(message, channel, error="500::Disconnect failed", client_id=client.id)
+            self._remove(client)
+            return _reply(message, channel, client_id=client.id)
+        return self._subscription(message, channel, client)
+
+    def _handshake(self, message: Message, user_id: str | None) -> Message:
+        if user_id is None and "handshake-without-session" not in self._faults:
+            reply = _reply(message, HANDSHAKE, error="403::Authentication required")
+            reply["advice"] = {"reconnect": "none", "interval": 0}
+            return reply
+        types = message.get("supportedConnectionTypes")
+        if isinstance(types, list) and LONG_POLLING not in types:
+            return _reply(message, HANDSHAKE, error="400::Unsupported connection types")
+        client = _Client(id=secrets.token_hex(12), user_id=user_id or "", last_seen=time.monotonic())
+        self._clients[client.id] = client
+        self._by_user.setdefault(client.user_id, set()).add(client.id)
+        reply = _reply(message, HANDSHAKE, client_id=client.id)
+        reply.update(version="1.0", supportedConnectionTypes=[LONG_POLLING], advice=self._advice())
+        return reply
+
+    def _subscription(self, message: Message, channel: str, client: _Client) -> Message:
+        wanted = message.get("subscription")
+        paths = wanted if isinstance(wanted, list) else [wanted]
+        for path in paths:
+            if not isinstance(path, str) or not path:
+                return _reply(message, channel, error="400::Missing subscription", client_id=client.id)
+            if path.startswith("/meta/"):
+                return _reply(message, channel, error="403::Forbidden subscription", client_id=client.id)
+            if path not in self._channels:
+                return _reply(message, channel, error="404::Unknown channel", client_id=client.id)
+        for path in paths:
+            if channel == SUBSCRIBE:
+                client.subscriptions.add(path)
+            else:
+                client.subscriptions.discard(path)
+        reply = _reply(message, channel, client_id=client.id)
+        reply["subscription"] = wanted
+        return reply
+
+    async def _connect(self, message: Message, request: Request) -> list[Message]:
+        client = self._client_of(message)
+        if client is None:
+            return [self._unknown_client(message, CONNECT)]
+        timeout_s = self._timeout_of(message)
+        if client.held is not None:
+            # the previous connect is still held: the HTTP client gave it up; answer it empty
+            if "redeliver-after-reconnect" in self._faults:
+                client.queue.extendleft(reversed(client.last_batch))
+            client.wake.set()
+        token = object()
+        client.held = token
+        client.last_seen = time.monotonic()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        delivered: list[Message] = []
+        try:
+            while not self._closing and client.held is token and client.id in self._clients:
+                if client.queue:
+                    if await request.is_disconnected() and "deliver-to-dropped-connect" not in self._faults:
+                        break  # keep the messages for the next connect
+                    delivered = list(client.queue)
+                    client.queue.clear()
+                    client.last_batch = delivered
+                    break
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                client.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(client.wake.wait(), remaining)
+        finally:
+            if client.held is token:
+                client.held = None
+            client.last_seen = time.monotonic()
+        if "reorder-concurrent-messages" in self._faults and _senders(delivered) > 1:
+            delivered.reverse()
+        reply = _reply(message, CONNECT, client_id=client.id)
+        if client.id not in self._clients:
+            reply = self._unknown_client(message, CONNECT)
+        else:
+            reply["advice"] = self._advice()
+        return [*delivered, reply]
+
+    def _timeout_of(self, message: Message) -> float:
+        timeout_ms = self._max_timeout_ms
+        advice = message.get("advice")
+        if isinstance(advice, dict):
+            asked = advice.get("timeout")
+            if isinstance(asked, int | float) and not isinstance(asked, bool) and asked >= 0:
+                timeout_ms = min(int(asked), self._max_timeout_ms)
+        extra = OVERSTAY_S if "idle-connect-overstays" in self._faults else 0.0
+        return timeout_ms / 1000 + extra
+
+    # -- clients ---------------------------------------------------------------------------------
+
+    def _client_of(self, message: Message) -> _Client | None:
+        client_id = message.get("clientId")
+        return self._clients.get(client_id) if isinstance(client_id, str) else None
+
+    def _unknown_client(self, message: Message, channel: str) -> Message:
+        if "unknown-client-not-402" in self._faults:
+            reply = _reply(message, channel, error="401::Unknown client")
+            reply["advice"] = {"reconnect": "retry", "interval": 0}
+            return reply
+        reply = _reply(message, channel, error="402::Unknown client")
+        reply["advice"] = {"reconnect": "handshake", "interval": 0}
+        return reply
+
+    def _remove(self, client: _Client) -> None:
+        self._clients.pop(client.id, None)
+        users = self._by_user.get(client.user_id)
+        if users is not None:
+            users.discard(client.id)
+            if not users:
+                del self._by_user[client.user_id]
+        client.wake.set()
+
+    def _sweep(self) -> None:
+        """Expire clients that have not connected for expiry_s (lazily, on each request)."""
+        limit = time.monotonic() - self._expiry_s
+        for client in [c for c in self._clients.values() if c.held is None and c.last_seen < limit]:
+            self._remove(client)
+
+    def _advice(self) -> Message:
+        return {"reconnect": "retry", "interval": 0, "timeout": self._max_timeout_ms}
+
+
+def _reply(
+    message: Message, channel: str, *, error: str | None = None, client_id: str | None = None
+) -> Message:
+    reply: Message = {"channel": channel, "successful": error is None}
+    if "id" in message:
+        reply["id"] = message["id"]
+    if client_id is not None:
+        reply["clientId"] = client_id
+    if error is not None:
+        reply["error"] = error
+    return reply
+
+
+def _bad_request(error: str) -> Response:
+    return JsonResponse([{"successful": False, "error": error}], status_code=400)
+
+
+def _senders(delivered: list[Message]) -> int:
+    """How many different senders the delivered NewMessages-like payloads have."""
+    senders: set[str] = set()
+    for message in delivered:
+        data = message.get("data")
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if isinstance(messages, list) and len(messages) == 1 and isinstance(messages[0], dict):
+            sender = messages[0].get("from")
+            if isinstance(sender, dict):
+                senders.add(str(sender.get("participantId")))
+    return len(senders)

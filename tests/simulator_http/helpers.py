@@ -1,0 +1,84 @@
+"""Small raw helpers for the reference server's HTTP tests (agents, sessions, Bayeux messages)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conformance.spec.names import Channel
+from conformance.spec.profile import DEFAULT_PROFILE
+
+HTTP = DEFAULT_PROFILE.http
+NOTIFY = HTTP.notifications_path
+INTERACTIONS = DEFAULT_PROFILE.wire(Channel.INTERACTIONS)
+CHANNELS = DEFAULT_PROFILE.wire(Channel.CHANNELS)
+PASSWORD = "password"
+
+
+def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@dataclass
+class Session:
+    client: httpx.AsyncClient
+    cookie: str
+    csrf: str
+
+    def csrf_headers(self) -> dict[str, str]:
+        return {HTTP.csrf_token_header: self.csrf}
+
+    async def post_json(self, path: str, body: Any) -> httpx.Response:
+        return await self.client.post(path, json=body, headers=self.csrf_headers())
+
+    async def bayeux(self, *messages: dict[str, Any], http_timeout: float = 10.0) -> list[dict[str, Any]]:
+        response = await self.client.post(NOTIFY, json=list(messages), timeout=http_timeout)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def handshake(self) -> str:
+        reply = await self.bayeux(
+            {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+        )
+        assert reply[0]["successful"], reply
+        return str(reply[0]["clientId"])
+
+    async def subscribed_client(self, *channels: str) -> str:
+        client_id = await self.handshake()
+        for channel in channels or (INTERACTIONS,):
+            reply = await self.bayeux(
+                {"channel": "/meta/subscribe", "clientId": client_id, "subscription": channel}
+            )
+            assert reply[0]["successful"], reply
+        await self.connect(client_id, 0)
+        return client_id
+
+    async def connect(
+        self, client_id: str, timeout_ms: int | None = None, http_timeout: float = 10.0
+    ) -> list[dict]:
+        message: dict[str, Any] = {
+            "channel": "/meta/connect",
+            "clientId": client_id,
+            "connectionType": "long-polling",
+        }
+        if timeout_ms is not None:
+            message["advice"] = {"timeout": timeout_ms}
+        return await self.bayeux(message, http_timeout=http_timeout)
+
+
+async def login(base_url: str, user: str = "alice") -> Session:
+    client = httpx.AsyncClient(base_url=base_url, timeout=10.0)
+    response = await client.get(f"{HTTP.api_prefix}/me", headers=basic(user))
+    assert response.status_code == 200, response.text
+    cookie = response.cookies[HTTP.session_cookie]
+    client.cookies.set(HTTP.session_cookie, cookie)
+    return Session(client, cookie, response.headers[HTTP.csrf_token_header])
+
+
+def data_of(replies: list[dict[str, Any]]) -> list[Any]:
+    """The data payloads of a connect reply, in order."""
+    return [m["data"] for m in replies if "data" in m]

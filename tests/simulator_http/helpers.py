@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from conformance.spec.names import Channel
+from conformance.spec.names import Channel, Field, Operation, RoutingKey
 from conformance.spec.profile import DEFAULT_PROFILE
 
 HTTP = DEFAULT_PROFILE.http
@@ -82,3 +82,17 @@ async def login(base_url: str, user: str = "alice") -> Session:
 def data_of(replies: list[dict[str, Any]]) -> list[Any]:
     """The data payloads of a connect reply, in order."""
     return [m["data"] for m in replies if "data" in m]
+
+
+async def start_routed_chat(agent: Session, base_url: str, user: str = "alice") -> dict[str, Any]:
+    """The agent goes Ready, then a customer starts a chat routed to it; the customer's start reply."""
+    op = DEFAULT_PROFILE.wire(Field.OPERATION)
+    ready = await agent.post_json(
+        f"{HTTP.api_prefix}/me/channels/chat", {op: DEFAULT_PROFILE.wire(Operation.READY)}
+    )
+    assert ready.json()["statusCode"] == 0, ready.text
+    form = {"nickname": "Ann", f"userData[{DEFAULT_PROFILE.wire(RoutingKey.TO_AGENT)}]": user}
+    async with httpx.AsyncClient(base_url=base_url) as customer:
+        start = await customer.post(f"{HTTP.gms_prefix}/customer-support", data=form)
+    assert start.json()["statusCode"] == 0, start.text
+    return dict(start.json())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from _pytest.mark.expression import Expression, ParseError
+from _pytest.mark.expression import Expression
 
 from conformance.config import ConfigError
 from conformance.spec import CATALOGUE, Requirement
@@ -16,8 +16,8 @@ class Selector:
     def __init__(self, expression: str, catalogue: Mapping[str, Requirement] = CATALOGUE) -> None:
         try:
             self._expression = Expression.compile(expression)
-        except ParseError as err:
-            raise ConfigError(f"select: {expression!r} is not a valid expression ({err.message})") from None
+        except SyntaxError as err:
+            raise ConfigError(f"select: {expression!r} is not a valid expression ({err.msg})") from None
         self._ids = frozenset(catalogue)
         self._areas = frozenset(r.area for r in catalogue.values())
         self._catalogue = catalogue

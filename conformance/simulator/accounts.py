@@ -1,0 +1,25 @@
+"""The reference server's built-in agent accounts and its one chat service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AgentAccount:
+    id: str
+    user_name: str
+    password: str
+    first_name: str
+    last_name: str
+    skills: tuple[str, ...]
+
+
+BUILT_IN_AGENTS: tuple[AgentAccount, ...] = (
+    AgentAccount("a1", "alice", "password", "Alice", "Archer", ("sales",)),
+    AgentAccount("a2", "bob", "password", "Bob", "Baker", ("sales", "support")),
+    AgentAccount("a3", "carol", "password", "Carol", "Carter", ("support",)),
+    AgentAccount("a4", "dave", "password", "Dave", "Dalton", ("billing",)),
+)
+
+SERVICE = "customer-support"

@@ -1,0 +1,111 @@
+"""The customer side (section 5): the GMS Chat API v2 subset, on form-encoded parameters."""
+
+from __future__ import annotations
+
+from conformance.simulator.chat import Chat, Role, Sender, render_event
+from conformance.simulator.core import Core, Outcome, Outgoing, new_token
+from conformance.simulator.validation import Refusal, check_string, invalid, missing
+from conformance.spec import MessageType, ParticipantType, Status, Visibility
+
+ACTIONS = ("send", "refresh", "startTyping", "stopTyping", "disconnect")
+_TYPING = {"startTyping": MessageType.TYPING_STARTED, "stopTyping": MessageType.TYPING_STOPPED}
+_USER_DATA = ("userData[", "]")
+
+
+class CustomerSide(Core):
+    def customer_start(self, service: str, form: dict[str, str]) -> Outcome:
+        try:
+            if service != self.service:
+                raise Refusal(Status.NOT_FOUND, "the service does not exist")
+            if "nickname" not in form:
+                raise missing("nickname")
+            nickname = check_string("nickname", form["nickname"])
+            prefix, suffix = _USER_DATA
+            user_data = {key[len(prefix):-len(suffix)]: value for key, value in form.items()
+                         if key.startswith(prefix) and key.endswith(suffix)
+                         and len(key) > len(prefix + suffix)}
+        except Refusal as refusal:
+            return self.refused(refusal)
+        chat = Chat(interaction_id=new_token(), chat_id=new_token(), customer_user_id=new_token(),
+                    secure_key=new_token(), customer=Sender(new_token(), nickname, ParticipantType.CUSTOMER),
+                    user_data=user_data, subject=form.get("subject"))
+        self.chats[chat.interaction_id] = chat
+        self.by_chat_id[chat.chat_id] = chat
+        self.add_event(chat, MessageType.PARTICIPANT_JOINED, chat.customer, Visibility.ALL)
+        chat.step_events = []
+        out: list[Outgoing] = []
+        self.route(out)
+        messages, next_position = self.transcript(chat, 1)
+        body = self.ok(chatId=chat.chat_id, userId=chat.customer_user_id, secureKey=chat.secure_key,
+                       alias=form.get("alias", "0"), nextPosition=next_position, messages=messages)
+        return Outcome(body, out)
+
+    def customer_action(self, service: str, chat_id: str, action: str, form: dict[str, str]) -> Outcome:
+        try:
+            return self._customer_action(service, chat_id, action, form)
+        except Refusal as refusal:
+            return self.refused(refusal)
+
+    def _customer_action(self, service: str, chat_id: str, action: str, form: dict[str, str]) -> Outcome:
+        if service != self.service or action not in ACTIONS:
+            raise Refusal(Status.NOT_FOUND, "the resource does not exist")
+        for name in ("userId", "secureKey", *(("message",) if action == "send" else ())):
+            if name not in form:
+                raise missing(name)
+        chat = self.by_chat_id.get(chat_id)
+        if ("wrong-secure-key-distinct" in self.faults and chat is not None
+                and form["userId"] == chat.customer_user_id and form["secureKey"] != chat.secure_key):
+            raise Refusal(Status.FORBIDDEN, "the secure key is wrong")
+        if chat is None or form["userId"] != chat.customer_user_id or form["secureKey"] != chat.secure_key:
+            raise Refusal(Status.NOT_FOUND, "the chat does not exist")
+        position = self._position_of(form)
+        out: list[Outgoing] = []
+        if action == "send":
+            text = check_string("message", form["message"])
+            self._customer_event(chat, MessageType.TEXT, out, text)
+        elif action in _TYPING:
+            self._customer_event(chat, _TYPING[action], out)
+        elif action == "disconnect" and not chat.ended and "customer-disconnect-ignored" not in self.faults:
+            self._customer_leaves(chat, out)
+        body = self.ok()
+        if "alias" in form:
+            body["alias"] = form["alias"]
+        if action == "refresh" or position is not None:
+            messages, next_position = self.transcript(chat, position or 1)
+            body.update(messages=messages, nextPosition=next_position, chatEnded=chat.ended)
+        return Outcome(body, out)
+
+    def _position_of(self, form: dict[str, str]) -> int | None:
+        value = form.get("transcriptPosition")
+        if value is None:
+            return None
+        if not (value.isascii() and value.isdecimal()):
+            raise invalid("transcriptPosition", "not a non-negative integer")
+        return int(value)
+
+    def _customer_event(self, chat: Chat, kind: MessageType, out: list[Outgoing],
+                        text: str | None = None) -> None:
+        if chat.ended:
+            raise Refusal(Status.INVALID_PARAMETER, "the chat has ended")
+        before = self.snapshot(chat)
+        self.add_event(chat, kind, chat.customer, Visibility.ALL, text)
+        self.tell(chat, before, out)
+
+    def _customer_leaves(self, chat: Chat, out: list[Outgoing]) -> None:
+        """One step: withdraw pending invitations, then the customer's ParticipantLeft; the chat ends."""
+        before = self.snapshot(chat)
+        for member in list(chat.members.values()):
+            if member.role is Role.INVITED:
+                self.withdraw(chat, member)
+        chat.customer_connected = False
+        self.add_event(chat, MessageType.PARTICIPANT_LEFT, chat.customer, Visibility.ALL)
+        chat.ended = True
+        self.tell(chat, before, out)
+
+    def transcript(self, chat: Chat, start: int) -> tuple[list[dict[str, object]], int]:
+        """The customer's messages from index `start` on, and nextPosition (last visible index + 1)."""
+        leak = "consultation-leaks-to-customer" in self.faults
+        visible = [e for e in chat.events
+                   if e.visibility is Visibility.ALL or (leak and e.type is MessageType.TEXT)]
+        messages = [render_event(self.profile, e) for e in visible if e.index >= start]
+        return messages, (visible[-1].index + 1 if visible else 1)

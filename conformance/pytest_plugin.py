@@ -295,6 +295,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report  # type: ignore[return-value]
 
 
+def package_version() -> str:
+    try:
+        return version("gws-conformance")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -308,12 +315,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     cfg = gws_config(config)
     results = state.results()
-    try:
-        package_version = version("gws-conformance")
-    except PackageNotFoundError:
-        package_version = "0+unknown"
     target = redacted_target(cfg)
-    info = RunInfo(version=package_version, profile=load_profile(cfg.profile_path).name, target=target,
+    info = RunInfo(version=package_version(), profile=load_profile(cfg.profile_path).name, target=target,
                    duration_s=time.time() - state.started)
     summary = build_summary(results, info)
     expectations = _expectations(cfg)

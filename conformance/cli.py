@@ -1,0 +1,215 @@
+"""gws-conformance run | serve | faults | report."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.config import Config, ConfigError, build_config, redacted_target
+from conformance.reporting.expectations import load_expectations
+from conformance.reporting.selection import Selector
+from conformance.reporting.summary import (
+    EXIT_CONFIG_ERROR,
+    EXIT_STATUS,
+    RunInfo,
+    Verdict,
+    build_summary,
+    exit_status,
+    write_reports,
+)
+from conformance.spec import ProfileError, load_profile
+from conformance.target import TargetError, open_target, preflight
+
+PROG = "gws-conformance"
+PACKAGE_DIR = Path(__file__).resolve().parent
+SUITES_DIR = PACKAGE_DIR.parent / "suites"
+# pytest settings the suites rely on, given explicitly so an installed copy behaves like the repository.
+PYTEST_SETTINGS = (
+    "-o", "asyncio_mode=auto",
+    "-o", "asyncio_default_fixture_loop_scope=session",
+    "-o", "asyncio_default_test_loop_scope=session",
+    "-o", "xfail_strict=true",
+    "-p", "no:cacheprovider",
+)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="GWS v2 chat conformance suite")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the suite against a server (default: the embedded one)")
+    run.add_argument("--target", dest="target_file", metavar="FILE")
+    run.add_argument("--base-url", metavar="URL")
+    run.add_argument("--profile", dest="profile_path", metavar="FILE")
+    run.add_argument("--report-dir", metavar="DIR")
+    run.add_argument("--strict", action="store_true", default=None, help="SHOULD failures fail the run")
+    run.add_argument("--expectations", metavar="FILE")
+    run.add_argument("--select", metavar="EXPR")
+    run.add_argument("--list", dest="list_only", action="store_true", default=None)
+    run.add_argument("--workers", metavar="N")
+    run.add_argument("--hypothesis-profile", metavar="dev|ci|nightly")
+    run.add_argument("--timeout-factor", metavar="X")
+    run.add_argument("--rerun-failed", metavar="SUMMARY.json")
+    run.add_argument("--bundle", metavar="FILE.zip")
+    serve = commands.add_parser("serve", help="run the reference server in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8090)
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME")
+    serve.add_argument("--target-out", type=Path, metavar="FILE")
+    commands.add_parser("faults", help="list the reference server's seeded faults")
+    report = commands.add_parser("report", help="HTML report from allure-results (npm allure)")
+    report.add_argument("--report-dir", type=Path, default=None, metavar="DIR")
+    report.add_argument("--single-file", action="store_true")
+    return parser
+
+
+def _validate(config: Config) -> None:
+    """Everything checkable before anything runs; ConfigError or ProfileError."""
+    load_profile(config.profile_path)
+    if config.expectations is not None:
+        load_expectations(config.expectations)
+    if config.select is not None:
+        Selector(config.select)
+
+
+def _pytest_args(config: Config, base_url: str | None, seed: int) -> list[str]:
+    report_dir = config.report_dir
+    args = [str(SUITES_DIR), *PYTEST_SETTINGS, "--gws-reports", f"--hypothesis-seed={seed}",
+            "--report-dir", str(report_dir), "--junitxml", str(report_dir / "junit.xml"),
+            "--hypothesis-profile", config.hypothesis_profile, "--timeout-factor", str(config.timeout_factor)]
+    if config.list_only:
+        return [str(SUITES_DIR), *PYTEST_SETTINGS, "-q", "--list", *_selection(config)]
+    args += ["--alluredir", str(report_dir / "allure-results")]
+    if config.target_file is not None:
+        args += ["--target", str(config.target_file)]
+    if base_url is not None:
+        args += ["--base-url", base_url]
+    if config.profile_path is not None:
+        args += ["--profile", str(config.profile_path)]
+    if config.strict:
+        args.append("--strict")
+    if config.workers:
+        args += ["-n", str(config.workers)]
+    return args + _selection(config)
+
+
+def _selection(config: Config) -> list[str]:
+    args: list[str] = []
+    if config.select is not None:
+        args += ["--select", config.select]
+    if config.expectations is not None:
+        args += ["--expectations", str(config.expectations)]
+    if config.rerun_failed is not None:
+        args += ["--rerun-failed", str(config.rerun_failed)]
+    return args
+
+
+def _write_error_summary(config: Config, note: str) -> None:
+    from conformance.pytest_plugin import package_version
+
+    info = RunInfo(version=package_version(), profile=load_profile(config.profile_path).name,
+                   target=redacted_target(config), reachable=False, notes=[note])
+    write_reports(build_summary([], info), config.report_dir, info.notes)
+
+
+def run(options: argparse.Namespace) -> int:
+    import pytest
+
+    keys = ("target_file", "base_url", "profile_path", "report_dir", "strict", "expectations", "select",
+            "list_only", "workers", "hypothesis_profile", "timeout_factor", "rerun_failed", "bundle")
+    try:
+        config = build_config({key: getattr(options, key) for key in keys})
+        _validate(config)
+    except (ConfigError, ProfileError) as err:
+        return _fail(str(err), EXIT_CONFIG_ERROR)
+    if not SUITES_DIR.is_dir():
+        return _fail(f"the suites are missing: no {SUITES_DIR} (install the repository: pip install -e .)",
+                     EXIT_CONFIG_ERROR)
+    seed = secrets.randbelow(2**31)
+    if config.list_only:
+        status = pytest.main(_pytest_args(config, None, seed))
+        return 0 if status in (0, 5) else int(status)
+    shutil.rmtree(config.report_dir / "allure-results", ignore_errors=True)
+    try:
+        with open_target(config) as target:
+            try:
+                preflight(target)
+            except TargetError as err:
+                _write_error_summary(config, str(err))
+                return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
+            status = pytest.main(_pytest_args(config, target.base_url if target.embedded else None, seed))
+    except TargetError as err:
+        return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
+    if status == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_CONFIG_ERROR
+    summary_path = config.report_dir / "summary.json"
+    if not summary_path.is_file():
+        return _fail(f"the run wrote no {summary_path} (pytest exit status {int(status)})",
+                     EXIT_STATUS[Verdict.ERROR])
+    import json
+
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    print(f"reports: {config.report_dir.resolve()} (summary.json, summary.md, junit.xml, allure-results)")
+    if config.bundle is not None:
+        from conformance.reporting.bundle import write_bundle
+
+        path = write_bundle(config, config.bundle, seed=seed)
+        print(f"evidence bundle: {path.resolve()}")
+    print(f"verdict: {summary['verdict']}")
+    return exit_status(summary)
+
+
+def faults() -> int:
+    from conformance.simulator.faults import FAULTS
+
+    width = max(len(name) for name in FAULTS)
+    for name, fault in FAULTS.items():
+        print(f"{name.ljust(width)}  breaks {', '.join(fault.breaks):<28}  {fault.description}")
+    return 0
+
+
+def serve(options: argparse.Namespace) -> int:
+    from conformance.simulator.faults import check_fault_names
+    from conformance.simulator.server import serve as serve_forever
+
+    try:
+        check_fault_names(options.fault)
+    except ValueError as err:
+        return _fail(str(err), EXIT_CONFIG_ERROR)
+    serve_forever(options.host, options.port, options.fault, options.target_out)
+    return 0
+
+
+def report(options: argparse.Namespace) -> int:
+    from conformance.reporting.html import HtmlReportError, generate
+
+    report_dir = options.report_dir or Path("reports")
+    try:
+        path = generate(report_dir, single_file=options.single_file)
+    except HtmlReportError as err:
+        return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
+    print(f"HTML report: {path.resolve()}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    if options.command == "run":
+        return run(options)
+    if options.command == "serve":
+        return serve(options)
+    if options.command == "faults":
+        return faults()
+    return report(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The evidence bundle: reports, the redacted target, run facts, and a SHA-256 manifest of every file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+from conformance.config import Config, redacted_target
+from conformance.spec import load_profile
+
+MANIFEST = "MANIFEST.sha256"
+REPORT_FILES = ("summary.json", "summary.md", "junit.xml")
+REDACTED = "<redacted>"
+
+
+def _redact(data: bytes, secrets: tuple[str, ...]) -> bytes:
+    for secret in sorted(secrets, key=len, reverse=True):
+        data = data.replace(secret.encode("utf-8"), REDACTED.encode("utf-8"))
+    return data
+
+
+def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
+    """Archive name -> content, every report file with the configured secrets replaced."""
+    from conformance.pytest_plugin import package_version
+
+    report_dir = config.report_dir
+    members: dict[str, bytes] = {}
+    for name in REPORT_FILES:
+        path = report_dir / name
+        if path.is_file():
+            members[name] = _redact(path.read_bytes(), config.secrets)
+    allure_dir = report_dir / "allure-results"
+    if allure_dir.is_dir():
+        for path in sorted(p for p in allure_dir.rglob("*") if p.is_file()):
+            members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), config.secrets)
+    members["target.json"] = json.dumps(redacted_target(config), indent=2).encode("utf-8")
+    run = {"suite": "gws-conformance", "version": package_version(),
+           "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed}
+    members["run.json"] = json.dumps(run, indent=2).encode("utf-8")
+    return members
+
+
+def manifest(members: dict[str, bytes]) -> str:
+    """`sha256  name` lines, as sha256sum writes them."""
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(members.items()))
+
+
+def write_bundle(config: Config, path: Path, seed: int | None = None) -> Path:
+    members = bundle_members(config, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(members.items()):
+            archive.writestr(name, data)
+        archive.writestr(MANIFEST, manifest(members))
+    return path

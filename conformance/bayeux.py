@@ -94,7 +94,7 @@ class BayeuxClient:
         async with self._state:
             self._state.notify_all()
 
-    async def wait_until(self, predicate: Callable[[BayeuxClient], bool], timeout: float) -> None:
+    async def wait_until(self, predicate: Callable[[BayeuxClient], bool], timeout: float) -> None:  # noqa: ASYNC109
         """Wait (no polling) until predicate(self) holds; checked after every handshake, subscribe and
         connect reply. Raises TimeoutError."""
         async with self._state:
@@ -115,7 +115,10 @@ class BayeuxClient:
         content = json.dumps(messages).encode("utf-8")
         timeout = httpx.Timeout(self.timeout_s, read=read_timeout_s or self.timeout_s)
         request = self.http.build_request(
-            "POST", self.url, content=content, timeout=timeout,
+            "POST",
+            self.url,
+            content=content,
+            timeout=timeout,
             headers={"Content-Type": "application/json;charset=UTF-8", **self.headers},
         )
         channels = ", ".join(str(m.get("channel")) for m in messages)
@@ -134,9 +137,13 @@ class BayeuxClient:
             parsed = [parsed]
         received = [m for m in parsed if isinstance(m, dict)] if isinstance(parsed, list) else []
         if not received:
-            self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, no messages", text)
+            self.transcript.add(
+                EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, no messages", text
+            )
         for msg in received:
-            self.transcript.add(EntryKind.BAYEUX_IN, self.actor, _summary(msg), json.dumps(msg, ensure_ascii=False))
+            self.transcript.add(
+                EntryKind.BAYEUX_IN, self.actor, _summary(msg), json.dumps(msg, ensure_ascii=False)
+            )
         for msg in received:
             if not str(msg.get("channel", "")).startswith("/meta/") and "data" in msg:
                 self.on_message(msg)
@@ -147,13 +154,20 @@ class BayeuxClient:
     async def handshake(self) -> Message:
         """Handshake; returns the reply. Raises BayeuxError when it is refused."""
         self.client_id = None
-        response = await self.send([
-            self.message(HANDSHAKE, version="1.0", minimumVersion="1.0", supportedConnectionTypes=[LONG_POLLING])
-        ])
+        response = await self.send(
+            [
+                self.message(
+                    HANDSHAKE, version="1.0", minimumVersion="1.0", supportedConnectionTypes=[LONG_POLLING]
+                )
+            ]
+        )
         reply = response.reply(HANDSHAKE)
         if reply is None or reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
-            raise BayeuxError(f"handshake refused (HTTP {response.http_status}): {response.text[:300]}",
-                              reply, response.http_status)
+            raise BayeuxError(
+                f"handshake refused (HTTP {response.http_status}): {response.text[:300]}",
+                reply,
+                response.http_status,
+            )
         self.client_id = reply["clientId"]
         self.handshakes += 1
         self._take_advice(reply)
@@ -166,8 +180,11 @@ class BayeuxClient:
         replies = [m for m in response.messages if m.get("channel") == SUBSCRIBE]
         refused = [m for m in replies if m.get("successful") is not True]
         if refused or len(replies) < len(channels):
-            raise BayeuxError(f"subscribe refused: {response.text[:300]}", refused[0] if refused else None,
-                              response.http_status)
+            raise BayeuxError(
+                f"subscribe refused: {response.text[:300]}",
+                refused[0] if refused else None,
+                response.http_status,
+            )
         for c in channels:
             if c not in self.subscriptions:
                 self.subscriptions.append(c)
@@ -216,7 +233,7 @@ class BayeuxClient:
     def running(self) -> bool:
         return self._loop_task is not None and not self._loop_task.done()
 
-    async def wait_held(self, timeout: float) -> None:
+    async def wait_held(self, timeout: float) -> None:  # noqa: ASYNC109
         """Wait until a connect request is in flight."""
         await asyncio.wait_for(self._held_event.wait(), timeout)
 
@@ -264,7 +281,9 @@ class BayeuxClient:
                 if reply is not None and isinstance(reply.get("advice"), dict):
                     reconnect = reply["advice"].get("reconnect", reconnect)
                 code = error_code(reply)
-                self.errors.append(f"connect unsuccessful (HTTP {response.http_status}): {response.text[:200]}")
+                self.errors.append(
+                    f"connect unsuccessful (HTTP {response.http_status}): {response.text[:200]}"
+                )
                 if reconnect == "none":
                     return
                 if code == "402" or reconnect == "handshake":

@@ -115,7 +115,8 @@ async def exchange(
         kind,
         actor,
         f"{request.method} {request.url.path} -> {reply.http_status}{code} ({reply.elapsed_s * 1000:.1f} ms)",
-        f"{req_text}\n---\nHTTP {reply.http_status}\n{format_headers(response.headers.items())}\n\n{reply.text}",
+        f"{req_text}\n---\nHTTP {reply.http_status}\n"
+        f"{format_headers(response.headers.items())}\n\n{reply.text}",
     )
     return reply
 
@@ -219,7 +220,9 @@ class AgentClient:
 
     post_raw = post_json
 
-    async def get(self, path: str, *, auth: Auth = "session", headers: Mapping[str, str] | None = None) -> Reply:
+    async def get(
+        self, path: str, *, auth: Auth = "session", headers: Mapping[str, str] | None = None
+    ) -> Reply:
         return await self.request("GET", path, None, csrf=False, auth=auth, headers=headers)
 
     # -- session --------------------------------------------------------------------------------
@@ -248,14 +251,19 @@ class AgentClient:
 
     def body(self, op: Operation | str, fields: Mapping[str, object]) -> dict[str, object]:
         """{operationName: wire(op), <wire name of each Field>: value}; a value OMIT drops the key."""
-        out: dict[str, object] = {self.profile.wire(Field.OPERATION): self.profile.wire(op)
-                                  if isinstance(op, Operation) else op}
+        out: dict[str, object] = {
+            self.profile.wire(Field.OPERATION): self.profile.wire(op) if isinstance(op, Operation) else op
+        }
         for key, value in fields.items():
             out[self.profile.wire(Field(key))] = value
         return {k: v for k, v in out.items() if v is not OMIT}
 
     async def perform(
-        self, interaction_id: str, op: Operation | str, extra: Mapping[str, object] | None = None, **fields: object
+        self,
+        interaction_id: str,
+        op: Operation | str,
+        extra: Mapping[str, object] | None = None,
+        **fields: object,
     ) -> Reply:
         """POST an operation on an interaction. `fields` are keyed by Field values (text=, agent_id=,
         event_id=, nickname=, notification=, skill=, operation= to override the name); `extra` adds
@@ -272,7 +280,9 @@ class AgentClient:
         return await self.post_json(f"{self.profile.http.api_prefix}/me", body)
 
     async def end_session(self) -> Reply:
-        return await self.post_json(f"{self.profile.http.api_prefix}/me", self.body(Operation.END_SESSION, {}))
+        return await self.post_json(
+            f"{self.profile.http.api_prefix}/me", self.body(Operation.END_SESSION, {})
+        )
 
     async def set_ready(self) -> Reply:
         return await self.post_json(

@@ -26,8 +26,9 @@ def _npm_ci() -> None:
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("npm is not installed: the Bayeux peer cannot run")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
-                   capture_output=True, timeout=180)
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, capture_output=True, timeout=180
+    )
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,9 @@ def bayeux_peer() -> Iterator[Peer]:
         pytest.skip("node is not installed: the Bayeux peer cannot run")
     _npm_ci()
     env = {**os.environ, "PEER_TIMEOUT_MS": "2000"}
-    proc = subprocess.Popen([node, "peer.js"], cwd=NODE_DIR, env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [node, "peer.js"], cwd=NODE_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # blocks until the peer listens (or dies: empty line)

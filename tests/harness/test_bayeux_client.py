@@ -40,7 +40,9 @@ class Inbox:
 
 
 async def publish(http: httpx.AsyncClient, peer: Peer, channel: str, start: int, count: int) -> None:
-    r = await http.post(f"{peer.url}/control/publish", params={"channel": channel, "start": start, "count": count})
+    r = await http.post(
+        f"{peer.url}/control/publish", params={"channel": channel, "start": start, "count": count}
+    )
     assert r.json()["subscribers"] >= 1
 
 

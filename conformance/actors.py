@@ -1,0 +1,357 @@
+"""Agents and customers with synced steps: each asserts success AND waits for what confirms it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance import expect, match
+from conformance.bayeux import BayeuxClient, BayeuxError
+from conformance.client import AgentClient, Reply
+from conformance.customer import CustomerClient, messages_of
+from conformance.expect import NonConformance
+from conformance.notifications import Notification, NotificationLog
+from conformance.spec import (
+    Channel,
+    ChannelState,
+    Field,
+    MessageType,
+    Operation,
+    Position,
+    Profile,
+    RoutingKey,
+    State,
+)
+from conformance.transcript import Transcript
+
+TAG_KEY = "ConformanceTag"  # the suite's own user-data key: links a customer's chat to an interaction
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    username: str
+    password: str
+    id: str
+    skills: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Agent:
+    def __init__(
+        self,
+        spec: AgentSpec,
+        profile: Profile,
+        transcript: Transcript,
+        timeout_s: float,
+        base_url: str,
+        verify_tls: bool | str = True,
+        csrf: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.name = spec.username
+        self.id = spec.id
+        self.profile = profile
+        self.transcript = transcript
+        self.timeout_s = timeout_s
+        self.client = AgentClient(
+            base_url,
+            spec.username,
+            spec.password,
+            profile,
+            transcript,
+            timeout_s,
+            verify_tls=verify_tls,
+            csrf=csrf,
+            actor=spec.username,
+        )
+        self.notifications = NotificationLog(profile)
+        self.bayeux = BayeuxClient(
+            self.client.http,
+            self.client.base_url + profile.http.notifications_path,
+            transcript,
+            spec.username,
+            lambda m: self.notifications.append(str(m.get("channel")), m.get("data")),
+            timeout_s=timeout_s,
+        )
+
+    def __repr__(self) -> str:
+        return f"Agent({self.name})"
+
+    async def open(self) -> None:
+        """Log in, start the session, subscribe both channels, start the loop, go Ready."""
+        expect.success(await self.client.login(), "AUTH-01")
+        expect.success(await self.client.start_session(), "SESSION-01")
+        try:
+            await self.bayeux.handshake()
+            await self.bayeux.subscribe(
+                self.profile.wire(Channel.INTERACTIONS), self.profile.wire(Channel.CHANNELS)
+            )
+        except BayeuxError as err:
+            raise NonConformance("NOTIFY-01", "a successful handshake and subscribe", str(err)) from None
+        self.bayeux.start()
+        await self.ready()
+
+    async def close(self) -> None:
+        """Leave quietly: NotReady, disconnect Bayeux, end the session; never raises."""
+        with contextlib.suppress(Exception):
+            await self.client.set_not_ready()
+        with contextlib.suppress(Exception):
+            await self.bayeux.disconnect()
+        with contextlib.suppress(Exception):
+            await self.client.end_session()
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+
+    async def barrier(self, requirement: str = "SESSION-01") -> int:
+        """A Ready and its ChannelStateChanged echo: everything queued before it has arrived.
+        Returns the echo's sequence number."""
+        since = self.notifications.mark()
+        expect.success(await self.client.set_ready(), requirement)
+        echo = await expect.notification(
+            self,
+            requirement,
+            match.channel_state(self.profile, ChannelState.READY),
+            "ChannelStateChanged Ready (barrier)",
+            since,
+        )
+        return echo.seq
+
+    async def ready(self, requirement: str = "SESSION-01") -> Notification:
+        since = self.notifications.mark()
+        expect.success(await self.client.set_ready(), requirement)
+        return await expect.notification(
+            self,
+            requirement,
+            match.channel_state(self.profile, ChannelState.READY),
+            "ChannelStateChanged Ready",
+            since,
+        )
+
+    async def not_ready(self, requirement: str = "SESSION-01") -> Notification:
+        since = self.notifications.mark()
+        expect.success(await self.client.set_not_ready(), requirement)
+        return await expect.notification(
+            self,
+            requirement,
+            match.channel_state(self.profile, ChannelState.NOT_READY),
+            "ChannelStateChanged NotReady",
+            since,
+        )
+
+    # -- interaction steps -----------------------------------------------------------------------
+
+    async def wait_invitation(self, tag: str, requirement: str = "SESSION-02", since: int = 0) -> str:
+        """The id of the interaction this agent is invited to whose user data carries the tag."""
+        n = await expect.notification(
+            self,
+            requirement,
+            match.status_change(self.profile, None, State.INVITED, user_data=(TAG_KEY, tag)),
+            f"StatusChange Invited tagged {tag}",
+            since,
+        )
+        return str(n.data["interaction"]["id"])
+
+    async def _do(self, interaction_id: str, op: Operation, requirement: str, **fields: object) -> int:
+        since = self.notifications.mark()
+        expect.success(await self.client.perform(interaction_id, op, **fields), requirement)
+        return since
+
+    async def _status(
+        self, interaction_id: str, requirement: str, since: int, state: State, caps: Position | None = None
+    ) -> Notification:
+        return await expect.notification(
+            self,
+            requirement,
+            match.status_change(self.profile, interaction_id, state, caps),
+            f"StatusChange {self.profile.wire(state)} about {interaction_id}",
+            since,
+        )
+
+    async def accept(
+        self, interaction_id: str, nickname: str | None = None, requirement: str = "ACCEPT-01"
+    ) -> list[Notification]:
+        """Accept; waits StatusChange -> ParticipantsUpdated -> ChatHistory (ACCEPT-02)."""
+        fields: dict[str, object] = {} if nickname is None else {Field.NICKNAME: nickname}
+        since = await self._do(interaction_id, Operation.ACCEPT, requirement, **fields)
+        return await expect.sequence(
+            self,
+            interaction_id,
+            "ACCEPT-02",
+            [
+                match.status_change(self.profile, interaction_id, State.PROCESSING),
+                match.participants_updated(self.profile, interaction_id),
+                match.chat_history(self.profile, interaction_id),
+            ],
+            since,
+            "accept",
+        )
+
+    async def reject(self, interaction_id: str, requirement: str = "REJECT-01") -> Notification:
+        since = await self._do(interaction_id, Operation.REJECT, requirement)
+        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+
+    async def send_message(
+        self, interaction_id: str, text: str, requirement: str = "MESSAGE-01"
+    ) -> Notification:
+        since = await self._do(interaction_id, Operation.SEND_MESSAGE, requirement, text=text)
+        return await expect.notification(
+            self,
+            requirement,
+            match.new_message(self.profile, interaction_id, MessageType.TEXT, text),
+            f"NewMessages with its text {text!r}",
+            since,
+        )
+
+    async def send_typing(
+        self, interaction_id: str, started: bool = True, requirement: str = "TYPING-01"
+    ) -> Notification:
+        mtype = MessageType.TYPING_STARTED if started else MessageType.TYPING_STOPPED
+        since = await self._do(
+            interaction_id, Operation.SEND_NOTIFICATION, requirement, notification=self.profile.wire(mtype)
+        )
+        return await expect.notification(
+            self,
+            requirement,
+            match.new_message(self.profile, interaction_id, mtype),
+            f"NewMessages {self.profile.wire(mtype)}",
+            since,
+        )
+
+    async def transfer(
+        self,
+        interaction_id: str,
+        agent_id: str | None = None,
+        skill: str | None = None,
+        requirement: str = "TRANSFER-01",
+    ) -> Notification:
+        fields: dict[str, object] = {}
+        if agent_id is not None:
+            fields[Field.AGENT_ID] = agent_id
+        if skill is not None:
+            fields[Field.SKILL] = skill
+        since = await self._do(interaction_id, Operation.TRANSFER, requirement, **fields)
+        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+
+    async def stop(self, interaction_id: str, requirement: str = "STOP-01") -> Notification:
+        since = await self._do(interaction_id, Operation.STOP_PROCESSING, requirement)
+        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+
+    async def request_history(
+        self, interaction_id: str, event_id: int | None = None, requirement: str = "HISTORY-01"
+    ) -> list[dict[str, Any]]:
+        fields: dict[str, object] = {} if event_id is None else {Field.EVENT_ID: event_id}
+        since = await self._do(interaction_id, Operation.REQUEST_CHAT_HISTORY, requirement, **fields)
+        n = await expect.notification(
+            self, requirement, match.chat_history(self.profile, interaction_id), "ChatHistory", since
+        )
+        return list(n.data["messages"])
+
+    async def initiate_consultation(
+        self, interaction_id: str, agent_id: str, requirement: str = "CONSULT-01"
+    ) -> Notification:
+        since = await self._do(
+            interaction_id, Operation.INITIATE_CONSULTATION, requirement, agent_id=agent_id
+        )
+        return await self._status(
+            interaction_id, requirement, since, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED
+        )
+
+    async def complete_transfer(
+        self, interaction_id: str, requirement: str = "COMPLETE-TRANSFER-01"
+    ) -> Notification:
+        since = await self._do(interaction_id, Operation.COMPLETE_TRANSFER, requirement)
+        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+
+    async def complete_conference(
+        self, interaction_id: str, requirement: str = "COMPLETE-CONFERENCE-01"
+    ) -> Notification:
+        since = await self._do(interaction_id, Operation.COMPLETE_CONFERENCE, requirement)
+        return await self._status(
+            interaction_id, requirement, since, State.PROCESSING, Position.CONFERENCE_MEMBER
+        )
+
+
+class Customer:
+    """A customer with synced steps (the GMS API has no push: waits poll `refresh` with a back-off)."""
+
+    def __init__(
+        self,
+        gms_url: str,
+        service: str,
+        profile: Profile,
+        transcript: Transcript,
+        timeout_s: float,
+        actor: str = "customer",
+        verify_tls: bool | str = True,
+    ) -> None:
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self.client = CustomerClient(gms_url, service, profile, transcript, timeout_s, actor, verify_tls)
+        self.seen: dict[int, dict[str, Any]] = {}  # index -> message, everything refresh returned
+
+    async def start(
+        self,
+        route_to_agent: str | None = None,
+        route_to_skill: str | None = None,
+        tag: str = "",
+        nickname: str = "Customer",
+        subject: str | None = None,
+        requirement: str = "CUSTOMER-01",
+    ) -> Reply:
+        user_data = {TAG_KEY: tag}
+        if route_to_agent is not None:
+            user_data[self.profile.wire(RoutingKey.TO_AGENT)] = route_to_agent
+        if route_to_skill is not None:
+            user_data[self.profile.wire(RoutingKey.TO_SKILL)] = route_to_skill
+        return expect.success(await self.client.start(nickname, user_data, subject), requirement)
+
+    async def send(self, text: str, requirement: str = "CUSTOMER-01") -> Reply:
+        return expect.success(await self.client.send(text), requirement)
+
+    async def typing(self, started: bool = True, requirement: str = "CUSTOMER-01") -> Reply:
+        reply = await (self.client.start_typing() if started else self.client.stop_typing())
+        return expect.success(reply, requirement)
+
+    async def disconnect(self, requirement: str = "CUSTOMER-01") -> Reply:
+        return expect.success(await self.client.disconnect(), requirement)
+
+    async def transcript_messages(self, requirement: str = "CUSTOMER-01") -> list[dict[str, Any]]:
+        """The customer's whole transcript (refresh from position 1)."""
+        reply = expect.success(await self.client.refresh(1), requirement)
+        messages = messages_of(reply)
+        for m in messages:
+            if isinstance(m.get("index"), int):
+                self.seen[m["index"]] = m
+        return messages
+
+    async def wait_for_message(
+        self,
+        predicate: Callable[[dict[str, Any]], str | bool | None],
+        timeout: float | None = None,  # noqa: ASYNC109
+        description: str = "matching",
+        requirement: str = "CUSTOMER-01",
+    ) -> dict[str, Any]:
+        """Poll the transcript until a message matches; back-off 20 ms doubling to 250 ms."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (timeout if timeout is not None else self.timeout_s)
+        pause = 0.02
+        while True:
+            for m in await self.transcript_messages(requirement):
+                result = predicate(m)
+                if result is None or result is True:
+                    return m
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                seen = "\n  ".join(repr(m) for _, m in sorted(self.seen.items()))
+                raise NonConformance(
+                    requirement,
+                    f"a customer message {description}",
+                    f"none within the deadline; transcript:\n  {seen}",
+                )
+            await asyncio.sleep(min(pause, remaining))  # polling is the GMS API's only way to learn
+            pause = min(pause * 2, 0.25)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,139 @@
+"""The "must" layer: a deviation from the profile raises NonConformance naming the requirement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from conformance import match
+from conformance.client import Reply
+from conformance.notifications import EventTimeout, Notification, Predicate, matched
+from conformance.spec import CATALOGUE, DEFAULT_PROFILE, Level, Profile, Status
+
+if TYPE_CHECKING:
+    from conformance.actors import Agent
+
+
+class NonConformance(AssertionError):
+    """The server did something the profile forbids (a FAIL, never an ERROR)."""
+
+    def __init__(self, requirement: str, expected: str, actual: str, transcript: str | None = None) -> None:
+        self.requirement = requirement
+        req = CATALOGUE.get(requirement)
+        self.level: Level | None = req.level if req else None
+        self.summary = req.summary if req else ""
+        self.expected = expected
+        self.actual = actual
+        self.transcript = transcript  # filled in by the pytest plugin
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        level = self.level.value if self.level else "?"
+        head = f"{self.requirement} ({level}) {self.summary}"
+        return f"{head}\n  expected: {self.expected}\n  actual:   {self.actual}"
+
+    def __str__(self) -> str:
+        return self._text()
+
+
+def that(condition: bool, requirement: str, expected: str, actual: object) -> None:
+    if not condition:
+        raise NonConformance(requirement, expected, actual if isinstance(actual, str) else repr(actual))
+
+
+def _brief(reply: Reply) -> str:
+    return f"HTTP {reply.http_status} {reply.text[:300]}"
+
+
+def success(reply: Reply, requirement: str) -> Reply:
+    why = match.success_shape(reply)
+    if why:
+        raise NonConformance(
+            requirement, "HTTP 200, statusCode 0, no statusMessage", f"{why}: {_brief(reply)}"
+        )
+    return reply
+
+
+def failure(
+    reply: Reply, requirement: str, status: Status | Iterable[Status], profile: Profile | None = None
+) -> Reply:
+    """The reply is an error with one of these statuses, shaped as STATUS-02 says."""
+    profile = profile or DEFAULT_PROFILE
+    wanted = {status} if isinstance(status, Status) else set(status)
+    codes = sorted(profile.code(s) for s in wanted)
+    if reply.status_code not in codes:
+        raise NonConformance(
+            requirement,
+            f"statusCode {' or '.join(map(str, codes))}",
+            f"statusCode {reply.status_code}: {_brief(reply)}",
+        )
+    why = match.error_shape(reply)
+    if why:
+        raise NonConformance(
+            "STATUS-02", "an error body {statusCode, statusMessage}", f"{why}: {_brief(reply)}"
+        )
+    return reply
+
+
+async def notification(
+    agent: Agent,
+    requirement: str,
+    predicate: Predicate,
+    description: str,
+    since: int | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109
+) -> Notification:
+    """The first matching notification from `since` (default: the log's current mark)."""
+    start = agent.notifications.mark() if since is None else since
+    try:
+        return await agent.notifications.wait_for(
+            predicate, timeout if timeout is not None else agent.timeout_s, start, description
+        )
+    except EventTimeout as err:
+        raise NonConformance(
+            requirement, f"a notification {description} for {agent.name}", str(err)
+        ) from None
+
+
+async def sequence(
+    agent: Agent,
+    interaction_id: str,
+    requirement: str,
+    predicates: list[Callable[[Notification], Any]],
+    since: int,
+    description: str = "",
+) -> list[Notification]:
+    """The next notifications about the interaction (from `since`) are exactly these, in this order."""
+    got: list[Notification] = []
+    cursor = since
+    for i, predicate in enumerate(predicates):
+        step = f"{description or 'sequence'} step {i + 1}/{len(predicates)}"
+        try:
+            n = await agent.notifications.wait_for(
+                match.any_about(interaction_id), agent.timeout_s, cursor, step
+            )
+        except EventTimeout as err:
+            raise NonConformance(requirement, f"{step} for {agent.name}", str(err)) from None
+        result = predicate(n)
+        if not matched(result):
+            seen = "\n  ".join(x.brief() for x in [*got, n])
+            raise NonConformance(
+                requirement,
+                f"{step} for {agent.name}",
+                f"{result if isinstance(result, str) else 'no match'}; in order:\n  {seen}",
+            )
+        got.append(n)
+        cursor = n.seq + 1
+    return got
+
+
+async def nothing_about(agent: Agent, interaction_id: str, requirement: str, since: int) -> None:
+    """No notification about the interaction from `since` up to a barrier (a Ready and its echo)."""
+    barrier = await agent.barrier()
+    stray = agent.notifications.about(interaction_id, since, barrier)
+    if stray:
+        raise NonConformance(
+            requirement,
+            f"no notification about {interaction_id} for {agent.name}",
+            "\n  ".join(n.brief() for n in stray),
+        )

@@ -244,3 +244,13 @@ def check_customer(
         return [Violation("ORDER-02", f"customer: the chat's All events {[w[0] for w in want]}",
                           f"customer saw {[g[0] for g in got]}: {got[:6]}")]
     return []
+
+
+def raise_first(violations: Sequence[Violation]) -> None:
+    """Fail with the first violation (a NonConformance naming its requirement)."""
+    from conformance.expect import NonConformance
+
+    if violations:
+        first = violations[0]
+        more = f" (+{len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise NonConformance(first.requirement, first.expected, first.actual + more)

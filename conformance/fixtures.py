@@ -1,0 +1,195 @@
+"""Pytest fixtures: opened agents, a run-unique tag, and chats in named states, each cleaned up after.
+
+Registered as a plugin by conformance.pytest_plugin, which provides `target` and `transcript`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from conformance.actors import Agent, AgentSpec, Customer
+from conformance.spec import Operation, State
+from conformance.transcript import Transcript
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@dataclass
+class Chat:
+    id: str
+    tag: str
+    customer: Customer
+    owner: Agent
+    consultant: Agent | None = None
+
+
+def _spec(agent: Any) -> AgentSpec:
+    return AgentSpec(agent.username, agent.password, agent.id, tuple(agent.skills))
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def agents(target: Any, transcript: Transcript) -> AsyncIterator[tuple[Agent, ...]]:
+    """Every agent of the target, logged in, subscribed and Ready; closed at the end of the session."""
+    opened: list[Agent] = []
+    try:
+        for spec in target.agents:
+            agent = Agent(
+                _spec(spec),
+                target.profile,
+                transcript,
+                target.timeout_s,
+                target.base_url,
+                verify_tls=target.verify_tls,
+                csrf=target.csrf,
+            )
+            opened.append(agent)
+            await agent.open()
+        yield tuple(opened)
+    finally:
+        for agent in opened:
+            await agent.close()
+
+
+def _nth(agents: tuple[Agent, ...], n: int) -> Agent:
+    if len(agents) <= n:
+        pytest.skip(f"the target has {len(agents)} agents; this test needs {n + 1}")
+    return agents[n]
+
+
+@pytest.fixture
+def agent_a(agents: tuple[Agent, ...]) -> Agent:
+    return _nth(agents, 0)
+
+
+@pytest.fixture
+def agent_b(agents: tuple[Agent, ...]) -> Agent:
+    return _nth(agents, 1)
+
+
+@pytest.fixture
+def agent_c(agents: tuple[Agent, ...]) -> Agent:
+    return _nth(agents, 2)
+
+
+@pytest.fixture
+def tag() -> str:
+    """A run-unique value that links a customer's chat to the agents' interaction."""
+    return f"conf-{RUN_ID}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def make_customer(target: Any, transcript: Transcript) -> Any:
+    made: list[Customer] = []
+
+    def make(actor: str = "customer") -> Customer:
+        customer = Customer(
+            target.gms_url,
+            target.service,
+            target.profile,
+            transcript,
+            target.timeout_s,
+            actor,
+            target.verify_tls,
+        )
+        made.append(customer)
+        return customer
+
+    return make
+
+
+async def cleanup(chat: Chat, agents: tuple[Agent, ...], transcript: Transcript) -> None:
+    """Leave nothing behind: reject pending invitations, stop what is still worked on (others before
+    the owner), disconnect the customer. Problems are noted in the transcript, never raised."""
+    order = [a for a in agents if a is not chat.owner] + [chat.owner]
+    for agent in order:
+        try:
+            reply = await agent.client.get_interaction(chat.id)
+            inter = (reply.body or {}).get("interaction") if reply.status_code == 0 else None
+            state = (
+                agent.profile.parse(State, (inter or {}).get("state")) if isinstance(inter, dict) else None
+            )
+            if state is State.INVITED:
+                reply = await agent.client.perform(chat.id, Operation.REJECT)
+            elif state is State.PROCESSING:
+                reply = await agent.client.perform(chat.id, Operation.STOP_PROCESSING)
+            else:
+                continue
+            if reply.status_code != 0:
+                transcript.note(
+                    agent.name, f"cleanup of {chat.id} answered {reply.http_status} {reply.text[:200]}"
+                )
+        except Exception as err:  # cleanup must never fail a test
+            transcript.note(agent.name, f"cleanup of {chat.id} failed: {err!r}")
+    try:
+        if not chat.customer.client.chat_ended and chat.customer.client.chat_id is not None:
+            await chat.customer.client.disconnect()
+    except Exception as err:
+        transcript.note("customer", f"cleanup disconnect failed: {err!r}")
+    try:
+        await chat.customer.aclose()
+    except Exception as err:
+        transcript.note("customer", f"closing the customer client failed: {err!r}")
+
+
+async def _new_chat(agent_a: Agent, tag: str, make_customer: Any) -> Chat:
+    customer: Customer = make_customer()
+    since = agent_a.notifications.mark()
+    await customer.start(route_to_agent=agent_a.name, tag=tag)
+    await customer.send(f"first message of {tag}")
+    chat_id = await agent_a.wait_invitation(tag, since=since)
+    return Chat(chat_id, tag, customer, agent_a)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def new_chat(
+    agents: tuple[Agent, ...], agent_a: Agent, tag: str, make_customer: Any, transcript: Transcript
+) -> AsyncIterator[Chat]:
+    """A customer's chat routed to agent_a, one customer message sent, invitation seen, not accepted."""
+    chat = await _new_chat(agent_a, tag, make_customer)
+    try:
+        yield chat
+    finally:
+        await cleanup(chat, agents, transcript)
+
+
+@pytest.fixture
+def invited_chat(new_chat: Chat) -> Chat:
+    return new_chat
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def accepted_chat(new_chat: Chat) -> Chat:
+    """agent_a owns the chat (accepted, its three notifications seen)."""
+    await new_chat.owner.accept(new_chat.id)
+    return new_chat
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def consultation_invited(accepted_chat: Chat, agent_b: Agent) -> Chat:
+    """agent_b is invited as consultant by the owner agent_a."""
+    since = agent_b.notifications.mark()
+    await accepted_chat.owner.initiate_consultation(accepted_chat.id, agent_b.id)
+    await agent_b.wait_invitation(accepted_chat.tag, requirement="CONSULT-01", since=since)
+    accepted_chat.consultant = agent_b
+    return accepted_chat
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def consultation_joined(consultation_invited: Chat) -> Chat:
+    """agent_b has accepted the consultation (visible to agents only)."""
+    assert consultation_invited.consultant is not None
+    await consultation_invited.consultant.accept(consultation_invited.id, requirement="CONSULT-02")
+    return consultation_invited
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def conference(consultation_joined: Chat) -> Chat:
+    """agent_a and agent_b are conference members, both visible to the customer."""
+    await consultation_joined.owner.complete_conference(consultation_joined.id)
+    return consultation_joined

@@ -1,0 +1,79 @@
+"""Section 5: the customer side (GMS Chat API v2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import expect, match
+from conformance.customer import CHAT_ENDED, SECURE_KEY, USER_ID, messages_of
+from conformance.spec import MessageType, ParticipantType, Status, Visibility
+
+
+@pytest.mark.requirement("CUSTOMER-01")
+async def test_customer_chats_reads_the_transcript_and_disconnects(accepted_chat, profile):
+    chat, owner, customer = accepted_chat, accepted_chat.owner, accepted_chat.customer.client
+    mark = owner.notifications.mark()
+    expect.success(await customer.send("hello from the customer ✓"), "CUSTOMER-01")
+    await expect.notification(
+        owner,
+        "CUSTOMER-01",
+        match.new_message(profile, chat.id, MessageType.TEXT, text="hello from the customer ✓"),
+        "the customer's message",
+        since=mark,
+    )
+    await owner.send_message(chat.id, "hello from the agent")
+    refreshed = expect.success(await customer.refresh(1), "CUSTOMER-01")
+    texts = [m.get("text") for m in messages_of(refreshed)]
+    expect.that(
+        "hello from the agent" in texts, "CUSTOMER-01", "the agent's message in the transcript", texts
+    )
+    mark = owner.notifications.mark()
+    expect.success(await customer.disconnect(), "CUSTOMER-01")
+    await expect.notification(
+        owner,
+        "CUSTOMER-01",
+        match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+        "the customer's ParticipantLeft",
+        since=mark,
+    )
+    after = expect.success(await customer.refresh(), "CUSTOMER-01")
+    expect.that((after.body or {}).get(CHAT_ENDED) is True, "CUSTOMER-01", "chatEnded true", after.body)
+
+
+@pytest.mark.requirement("CUSTOMER-02")
+async def test_customer_never_sees_the_consultation(consultation_joined, profile):
+    chat, owner, consultant = consultation_joined, consultation_joined.owner, consultation_joined.consultant
+    await consultant.send_message(chat.id, "between agents only")
+    await owner.send_message(chat.id, "for everyone")
+    customer = chat.customer
+    await customer.wait_for_message(lambda m: m.get("text") == "for everyone")
+    seen = messages_of(await customer.client.refresh(1))
+    private = [
+        m
+        for m in seen
+        if m.get("visibility") != profile.wire(Visibility.ALL) or m.get("text") == "between agents only"
+    ]
+    expect.that(not private, "CUSTOMER-02", "only messages of visibility All", private)
+    agent_joins = [
+        m
+        for m in seen
+        if m.get("type") == profile.wire(MessageType.PARTICIPANT_JOINED)
+        and (m.get("from") or {}).get("type") == profile.wire(ParticipantType.AGENT)
+    ]
+    expect.that(len(agent_joins) == 1, "CUSTOMER-02", "only the owner's join", agent_joins)
+
+
+@pytest.mark.requirement("CUSTOMER-03")
+async def test_wrong_secure_key_is_refused_like_an_unknown_chat(accepted_chat, profile):
+    customer = accepted_chat.customer.client
+    expect.success(await customer.send("a secret only this customer may read"), "CUSTOMER-01")
+    good = customer.credentials()
+    wrong_key = await customer.raw("refresh", {**good, SECURE_KEY: "0" * 24})
+    wrong_user = await customer.raw("refresh", {**good, USER_ID: "no-such-user-0"})
+    unknown_chat = await customer.raw("refresh", good, chat_id="no-such-chat-0")
+    for reply in (wrong_key, wrong_user, unknown_chat):
+        expect.failure(reply, "CUSTOMER-03", Status.NOT_FOUND, profile)
+        expect.that(reply.http_status == 404, "CUSTOMER-03", "HTTP 404", reply.http_status)
+        expect.that("secret" not in reply.text, "CUSTOMER-03", "nothing of the chat", reply.text[:300])
+    answers = {(r.http_status, r.text) for r in (wrong_key, wrong_user, unknown_chat)}
+    expect.that(len(answers) == 1, "CUSTOMER-03", "three identical answers", answers)

@@ -1,0 +1,106 @@
+"""Section 4: the agent session, Ready/NotReady, routing to Ready agents, the interactions list."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import expect, match
+from conformance.notifications import INTERACTION
+from conformance.spec import ChannelState, Field, Operation, Status
+
+
+@pytest.mark.requirement("SESSION-01")
+async def test_start_session_twice_and_ready_not_ready_are_confirmed(agent_c, paths, profile):
+    agent = agent_c
+    start = agent.client.body(Operation.START_SESSION, {Field.CHANNELS: ["chat"]})
+    for _ in range(2):  # starting again while started is 0 and changes nothing
+        expect.success(await agent.client.post_json(paths.me, start), "SESSION-01")
+    try:
+        for state, call in (
+            (ChannelState.NOT_READY, agent.client.set_not_ready),
+            (ChannelState.NOT_READY, agent.client.set_not_ready),
+            (ChannelState.READY, agent.client.set_ready),
+        ):
+            mark = agent.notifications.mark()
+            expect.success(await call(), "SESSION-01")
+            await expect.notification(
+                agent,
+                "SESSION-01",
+                match.channel_state(profile, state),
+                f"ChannelStateChanged {state}",
+                since=mark,
+            )
+    finally:
+        await agent.client.set_ready()
+
+
+@pytest.mark.requirement("SESSION-02")
+async def test_not_ready_agent_is_not_invited_until_ready(agent_c, start_chat, profile):
+    agent = agent_c
+    expect.success(await agent.client.set_not_ready(), "SESSION-01")
+    try:
+        since = agent.notifications.mark()
+        chat = await start_chat(route_to=agent, wait=False)
+        # Barrier without becoming Ready: a second NotReady and its echo come after any invitation.
+        mark = agent.notifications.mark()
+        expect.success(await agent.client.set_not_ready(), "SESSION-01")
+        echo = await expect.notification(
+            agent,
+            "SESSION-01",
+            match.channel_state(profile, ChannelState.NOT_READY),
+            "ChannelStateChanged NotReady",
+            since=mark,
+        )
+        stray = [
+            n
+            for n in agent.notifications.since(since, echo.seq)
+            if match.status_change(profile, None, user_data=chat.tag_pair)(n) is None
+        ]
+        expect.that(not stray, "SESSION-02", "no invitation while NotReady", [n.brief() for n in stray])
+        expect.success(await agent.client.set_ready(), "SESSION-01")
+        chat.id = await agent.wait_invitation(chat.tag)
+    finally:
+        await agent.client.set_ready()
+
+
+@pytest.mark.requirement("SESSION-03")
+async def test_interactions_list_and_get_show_the_current_chat(accepted_chat, target, paths):
+    agent, chat = accepted_chat.owner, accepted_chat
+    listed = expect.success(await agent.client.list_interactions(), "SESSION-03")
+    uris = (listed.body or {}).get("uris")
+    expect.that(
+        isinstance(uris, list) and all(isinstance(u, str) for u in uris),
+        "SESSION-03",
+        "uris: a list of strings",
+        listed.body,
+    )
+    mine = [u for u in uris if u.rstrip("/").endswith("/" + chat.id)]
+    expect.that(len(mine) == 1, "SESSION-03", f"one uri ending in /{chat.id}", uris)
+    expect.that(
+        mine[0].startswith(("http://", "https://")) and paths.interaction(chat.id) in mine[0],
+        "SESSION-03",
+        f"an absolute URL of {paths.interaction(chat.id)}",
+        mine[0],
+    )
+    full = expect.success(await agent.client.list_interactions(all_fields=True), "SESSION-03")
+    objects = (full.body or {}).get("interactions")
+    expect.that(
+        isinstance(objects, list) and any(isinstance(o, dict) and o.get("id") == chat.id for o in objects),
+        "SESSION-03",
+        f"interactions holding {chat.id}",
+        full.body,
+    )
+    one = expect.success(await agent.client.get_interaction(chat.id), "SESSION-03")
+    inter = (one.body or {}).get(INTERACTION)
+    expect.that(
+        isinstance(inter, dict) and inter.get("id") == chat.id,
+        "SESSION-03",
+        f"interaction {chat.id}",
+        one.body,
+    )
+
+
+@pytest.mark.requirement("SESSION-03")
+async def test_get_unknown_interaction_is_not_found(agent_a, profile):
+    reply = await agent_a.client.get_interaction("no-such-interaction-0")
+    expect.failure(reply, "SESSION-03", Status.NOT_FOUND, profile)

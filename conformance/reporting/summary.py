@@ -75,7 +75,7 @@ def classify(
 
     `base` is FAILED for a failed assertion in the call phase (a NonConformance or AssertionError):
     it becomes failed or warning by level. When the failure names one of the test's IDs (`blamed`),
-    only that ID is failed; the test tells nothing about its other IDs.
+    only that ID is failed; the test's other IDs count as skipped (not established).
     """
     ids = tuple(ids)
     if base is not Outcome.FAILED:
@@ -83,7 +83,8 @@ def classify(
     culprits = (blamed,) if blamed in ids else ids
     per_id = {rid: failure_outcome(catalogue[rid].level, strict) for rid in culprits if rid in catalogue}
     outcome = worst(per_id.values()) if per_id else Outcome.FAILED
-    return TestResult(nodeid, outcome, per_id)
+    # The failure stopped the test: what it would have shown about its other IDs is unknown.
+    return TestResult(nodeid, outcome, {rid: per_id.get(rid, Outcome.SKIPPED) for rid in ids})
 
 
 def worst(outcomes: Iterable[Outcome]) -> Outcome:

@@ -238,14 +238,16 @@ async def test_rejected_chat_is_never_offered_again_to_the_rejecter(start_chat, 
 
 
 @pytest.mark.requirement("STATE-05")
-async def test_after_completed_nothing_arrives_and_every_operation_fails(accepted_chat, agent_c, profile):
-    chat, owner = accepted_chat, accepted_chat.owner
-    mark = owner.notifications.mark()
-    expect.success(await owner.client.perform(chat.id, Operation.STOP_PROCESSING), "STATE-03")
-    await wait_status(owner, profile, chat.id, "STATE-05", mark, State.COMPLETED, Position.COMPLETED)
-    since = owner.notifications.mark()
-    await chat.customer.send("after the agent left")
+async def test_after_completed_nothing_arrives_and_every_operation_fails(consultation_joined, agent_c, profile):
+    # The consultant leaves while the chat goes on: it must hear nothing more of it.
+    chat, consultant = consultation_joined, consultation_joined.consultant
+    mark = consultant.notifications.mark()
+    expect.success(await consultant.client.perform(chat.id, Operation.STOP_PROCESSING), "STATE-03")
+    await wait_status(consultant, profile, chat.id, "STATE-05", mark, State.COMPLETED, Position.COMPLETED)
+    since = consultant.notifications.mark()
+    await chat.customer.send("after the consultant left")
+    await chat.owner.send_message(chat.id, "the owner goes on")
     for op in INTERACTION_OPERATIONS:
-        reply = await owner.client.perform(chat.id, op, **valid_fields(op, profile, agent_c.spec.id))
+        reply = await consultant.client.perform(chat.id, op, **valid_fields(op, profile, agent_c.spec.id))
         expect.failure(reply, "STATE-05", GONE, profile)
-    await expect.nothing_about(owner, chat.id, "STATE-05", since=since)
+    await expect.nothing_about(consultant, chat.id, "STATE-05", since=since)

@@ -155,7 +155,7 @@ class Agent:
 
     async def _do(self, interaction_id: str, op: Operation, requirement: str, **fields: object) -> int:
         since = self.notifications.mark()
-        expect.success(await self.client.perform(interaction_id, op, **fields), requirement)
+        expect.success(await self.client.perform(interaction_id, op, None, **fields), requirement)
         return since
 
     async def _status(

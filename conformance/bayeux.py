@@ -62,7 +62,7 @@ class BayeuxClient:
         url: str,
         transcript: Transcript,
         actor: str,
-        on_message: Callable[[Message], None],
+        on_message: Callable[[Message], object],
         *,
         timeout_s: float = 10.0,
         headers: Mapping[str, str] | None = None,

@@ -120,7 +120,8 @@ def message_matches(
         return f"message type is {message.get('type')!r}, not {profile.wire(type)!r}"
     if text is not None and message.get("text") != text:
         return f"text is {message.get('text')!r}, not {text!r}"
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    raw_from = message.get("from")
+    sender: dict[str, Any] = raw_from if isinstance(raw_from, dict) else {}
     if from_id is not None and sender.get("participantId") != from_id:
         return f"from {sender.get('participantId')!r}, not {from_id!r}"
     if visibility is not None and message.get("visibility") != profile.wire(visibility):

@@ -1,0 +1,1 @@
+collect_ignore = ["data"]  # fake suites, run by the tests in subprocesses

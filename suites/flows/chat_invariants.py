@@ -8,6 +8,7 @@ naming the requirement it breaks. Nothing here does I/O; the suites raise the fi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -127,16 +128,17 @@ def check_agent(
             break
     # STATE-04: states only move forward; Invited only once, first.
     states = [s.state for s in seen if s.state is not None]
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         if _RANK[after] < _RANK[before] or (after == before == State.INVITED):
-            bad("STATE-04", "states move forward only (Invited -> Processing -> Completed)",
-                f"{before.value} then {after.value}")
+            bad(
+                "STATE-04",
+                "states move forward only (Invited -> Processing -> Completed)",
+                f"{before.value} then {after.value}",
+            )
             break
     # STATE-01: capabilities fit the state.
     processing_rows = {
-        profile.capability_names(p)
-        for p in Position
-        if p not in (Position.INVITED, Position.COMPLETED)
+        profile.capability_names(p) for p in Position if p not in (Position.INVITED, Position.COMPLETED)
     }
     for item in seen:
         if item.state is None:
@@ -148,13 +150,14 @@ def check_agent(
         else:
             ok = item.capabilities in processing_rows
         if not ok:
-            bad("STATE-01", f"capabilities of a row of the table for state {item.state.value}",
-                str(sorted(item.capabilities or ())))
+            bad(
+                "STATE-01",
+                f"capabilities of a row of the table for state {item.state.value}",
+                str(sorted(item.capabilities or ())),
+            )
     # ORDER-01: Accept gives StatusChange(Processing) -> ParticipantsUpdated -> ChatHistory; before
     # it an invited agent receives nothing but its invitation (or its withdrawal).
-    accept_at = next(
-        (i for i, s in enumerate(seen) if s.state == State.PROCESSING), None
-    )
+    accept_at = next((i for i, s in enumerate(seen) if s.state == State.PROCESSING), None)
     if accept_at is None:
         extra = [s for s in seen[1:] if s.state != State.COMPLETED]
         if extra:
@@ -164,8 +167,11 @@ def check_agent(
         bad("ORDER-01", "Accept's StatusChange right after the invitation", labels(seen[: accept_at + 1]))
     triple = [s.notice for s in seen[accept_at : accept_at + 3]]
     if triple != [Notice.STATUS_CHANGE, Notice.PARTICIPANTS_UPDATED, Notice.CHAT_HISTORY]:
-        bad("ORDER-01", "StatusChange -> ParticipantsUpdated -> ChatHistory on Accept",
-            labels(seen[accept_at : accept_at + 3]))
+        bad(
+            "ORDER-01",
+            "StatusChange -> ParticipantsUpdated -> ChatHistory on Accept",
+            labels(seen[accept_at : accept_at + 3]),
+        )
         return found
     accept_history = list(seen[accept_at + 2].messages)
     pid = _own_pid(profile, accept_history)
@@ -186,21 +192,30 @@ def check_agent(
     if hist_idx != list(range(1, len(accept_history) + 1)):
         bad("ORDER-03", "the Accept history holds indexes 1..k in order", str(hist_idx))
     if pid is None:
-        bad("ORDER-03", "the Accept history ends with the agent's own ParticipantJoined",
-            str(accept_history[-1:] or "an empty history"))
+        bad(
+            "ORDER-03",
+            "the Accept history ends with the agent's own ParticipantJoined",
+            str(accept_history[-1:] or "an empty history"),
+        )
     for msg in [*accept_history, *live]:
         ref = by_index.get(msg.get("index"))
         if ref is None or essence(profile, ref) != essence(profile, msg):
-            bad("ORDER-03", f"event #{msg.get('index')} as in the history: {ref and essence(profile, ref)}",
-                str(essence(profile, msg)))
+            bad(
+                "ORDER-03",
+                f"event #{msg.get('index')} as in the history: {ref and essence(profile, ref)}",
+                str(essence(profile, msg)),
+            )
             break
     for later in seen[accept_at + 3 :]:
         if later.notice == Notice.CHAT_HISTORY:
             for msg in later.messages:
                 ref = by_index.get(msg.get("index"))
                 if ref is None or essence(profile, ref) != essence(profile, msg):
-                    bad("ORDER-03", f"requested history agrees with the chat's history at #{msg.get('index')}",
-                        str(essence(profile, msg)))
+                    bad(
+                        "ORDER-03",
+                        f"requested history agrees with the chat's history at #{msg.get('index')}",
+                        str(essence(profile, msg)),
+                    )
                     break
     # ORDER-02: every event after the Accept history that this agent may see arrived live, up to its
     # own departure (its own join/leave are withheld live, rule 2 of section 3.1).
@@ -211,7 +226,8 @@ def check_agent(
         own_leave = [
             m.get("index", 0)
             for m in history
-            if m.get("type") == profile.wire(MessageType.PARTICIPANT_LEFT) and _is_own_join_or_leave(profile, m, pid)
+            if m.get("type") == profile.wire(MessageType.PARTICIPANT_LEFT)
+            and _is_own_join_or_leave(profile, m, pid)
         ]
         window_end = min(own_leave) if own_leave else start
     live_idx = [m.get("index") for m in live]
@@ -241,8 +257,13 @@ def check_customer(
     want = [essence(profile, m) for m in history if m.get("visibility") == everyone]
     got = [essence(profile, m) for m in transcript]
     if got != want[: len(got)] or len(got) != len(want):
-        return [Violation("ORDER-02", f"customer: the chat's All events {[w[0] for w in want]}",
-                          f"customer saw {[g[0] for g in got]}: {got[:6]}")]
+        return [
+            Violation(
+                "ORDER-02",
+                f"customer: the chat's All events {[w[0] for w in want]}",
+                f"customer saw {[g[0] for g in got]}: {got[:6]}",
+            )
+        ]
     return []
 
 

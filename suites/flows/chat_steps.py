@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from chat_invariants import Violation, check_agent
 
 from conformance import expect, match
 from conformance.bayeux import BayeuxClient
@@ -36,8 +37,6 @@ from conformance.spec import (
 )
 from conformance.transcript import Transcript
 
-from chat_invariants import Violation, check_agent
-
 TAG_KEY = "ConformanceTag"
 _serial = itertools.count(1)
 
@@ -51,12 +50,24 @@ class Party:
         self.name: str = spec.username
         self.profile: Profile = target.profile
         self.timeout_s: float = target.timeout_s
-        self.client = AgentClient(target.base_url, spec.username, spec.password, target.profile, transcript,
-                                  target.timeout_s, target.verify_tls, target.csrf, actor=spec.username)
+        self.client = AgentClient(
+            target.base_url,
+            spec.username,
+            spec.password,
+            target.profile,
+            transcript,
+            target.timeout_s,
+            target.verify_tls,
+            target.csrf,
+            actor=spec.username,
+        )
         self.notifications = NotificationLog(target.profile)
         self.bayeux = BayeuxClient(
-            self.client.http, target.base_url.rstrip("/") + target.profile.http.notifications_path, transcript,
-            spec.username, lambda m: self.notifications.append(str(m.get("channel")), m.get("data")),
+            self.client.http,
+            target.base_url.rstrip("/") + target.profile.http.notifications_path,
+            transcript,
+            spec.username,
+            lambda m: self.notifications.append(str(m.get("channel")), m.get("data")),
             timeout_s=target.timeout_s,
         )
         self.ready = True
@@ -65,7 +76,9 @@ class Party:
         expect.success(await self.client.login(), "AUTH-01")
         expect.success(await self.client.start_session(), "SESSION-01")
         await self.bayeux.handshake()
-        await self.bayeux.subscribe(self.profile.wire(Channel.INTERACTIONS), self.profile.wire(Channel.CHANNELS))
+        await self.bayeux.subscribe(
+            self.profile.wire(Channel.INTERACTIONS), self.profile.wire(Channel.CHANNELS)
+        )
         self.bayeux.start()
         await self.set_ready(True)
 
@@ -79,8 +92,13 @@ class Party:
         reply = await (self.client.set_ready() if ready else self.client.set_not_ready())
         expect.success(reply, "SESSION-01")
         state = ChannelState.READY if ready else ChannelState.NOT_READY
-        got = await expect.notification(self, "SESSION-01", match.channel_state(self.profile, state),
-                                        f"channel state {state.value}", since)
+        got = await expect.notification(
+            self,
+            "SESSION-01",
+            match.channel_state(self.profile, state),
+            f"channel state {state.value}",
+            since,
+        )
         self.ready = ready
         return got.seq + 1
 
@@ -98,78 +116,141 @@ class Party:
         got = await expect.notification(self, requirement, invited, f"an invitation to chat {tag}", since)
         return str(got.data["interaction"]["id"])
 
-    async def _own(self, interaction_id: str, since: int, requirement: str, check: Any, what: str) -> Notification:
+    async def _own(
+        self, interaction_id: str, since: int, requirement: str, check: Any, what: str
+    ) -> Notification:
         return await expect.notification(self, requirement, check, what, since)
 
     async def accept(self, interaction_id: str, requirement: str = "ACCEPT-01") -> list[dict[str, Any]]:
         since = self.notifications.mark()
         await self.do(interaction_id, Operation.ACCEPT, requirement)
-        got = await expect.sequence(self, interaction_id, requirement, [
-            match.status_change(self.profile, interaction_id, State.PROCESSING),
-            match.participants_updated(self.profile, interaction_id),
-            match.chat_history(self.profile, interaction_id),
-        ], since, f"{self.name} accepts")
+        got = await expect.sequence(
+            self,
+            interaction_id,
+            requirement,
+            [
+                match.status_change(self.profile, interaction_id, State.PROCESSING),
+                match.participants_updated(self.profile, interaction_id),
+                match.chat_history(self.profile, interaction_id),
+            ],
+            since,
+            f"{self.name} accepts",
+        )
         return list(got[-1].data.get("messages", []))
 
     async def reject(self, interaction_id: str, requirement: str = "REJECT-01") -> None:
         since = self.notifications.mark()
         await self.do(interaction_id, Operation.REJECT, requirement)
-        await self._own(interaction_id, since, requirement,
-                        match.status_change(self.profile, interaction_id, State.COMPLETED), "Completed")
+        await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.status_change(self.profile, interaction_id, State.COMPLETED),
+            "Completed",
+        )
 
     async def send_message(self, interaction_id: str, text: str, requirement: str = "MESSAGE-01") -> None:
         since = self.notifications.mark()
         await self.do(interaction_id, Operation.SEND_MESSAGE, requirement, **{Field.TEXT: text})
-        await self._own(interaction_id, since, requirement,
-                        match.new_message(self.profile, interaction_id, MessageType.TEXT, text), f"own {text!r}")
+        await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.new_message(self.profile, interaction_id, MessageType.TEXT, text),
+            f"own {text!r}",
+        )
 
-    async def send_typing(self, interaction_id: str, kind: MessageType, requirement: str = "TYPING-01") -> None:
+    async def send_typing(
+        self, interaction_id: str, kind: MessageType, requirement: str = "TYPING-01"
+    ) -> None:
         since = self.notifications.mark()
-        await self.do(interaction_id, Operation.SEND_NOTIFICATION, requirement,
-                      **{Field.NOTIFICATION: self.profile.wire(kind)})
-        await self._own(interaction_id, since, requirement,
-                        match.new_message(self.profile, interaction_id, kind), f"own {kind.value}")
+        await self.do(
+            interaction_id,
+            Operation.SEND_NOTIFICATION,
+            requirement,
+            **{Field.NOTIFICATION: self.profile.wire(kind)},
+        )
+        await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.new_message(self.profile, interaction_id, kind),
+            f"own {kind.value}",
+        )
 
     async def leave(self, interaction_id: str, op: Operation, requirement: str, **fields: Any) -> None:
         """An operation after which this agent is Completed (stop, transfer, complete transfer)."""
         since = self.notifications.mark()
         await self.do(interaction_id, op, requirement, **fields)
-        await self._own(interaction_id, since, requirement,
-                        match.status_change(self.profile, interaction_id, State.COMPLETED), "Completed")
+        await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.status_change(self.profile, interaction_id, State.COMPLETED),
+            "Completed",
+        )
 
     async def stop(self, interaction_id: str, requirement: str = "STOP-01") -> None:
         await self.leave(interaction_id, Operation.STOP_PROCESSING, requirement)
 
-    async def request_history(self, interaction_id: str, requirement: str = "HISTORY-01") -> list[dict[str, Any]]:
+    async def request_history(
+        self, interaction_id: str, requirement: str = "HISTORY-01"
+    ) -> list[dict[str, Any]]:
         since = self.notifications.mark()
         await self.do(interaction_id, Operation.REQUEST_CHAT_HISTORY, requirement)
-        got = await self._own(interaction_id, since, requirement,
-                              match.chat_history(self.profile, interaction_id), "ChatHistory")
+        got = await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.chat_history(self.profile, interaction_id),
+            "ChatHistory",
+        )
         return list(got.data.get("messages", []))
 
-    async def initiate_consultation(self, interaction_id: str, agent_id: str,
-                                    requirement: str = "CONSULT-01") -> None:
+    async def initiate_consultation(
+        self, interaction_id: str, agent_id: str, requirement: str = "CONSULT-01"
+    ) -> None:
         since = self.notifications.mark()
-        await self.do(interaction_id, Operation.INITIATE_CONSULTATION, requirement, **{Field.AGENT_ID: agent_id})
-        await self._own(interaction_id, since, requirement,
-                        match.status_change(self.profile, interaction_id, State.PROCESSING,
-                                            Position.OWNER_CONSULTANT_INVITED), "consultant-invited capabilities")
+        await self.do(
+            interaction_id, Operation.INITIATE_CONSULTATION, requirement, **{Field.AGENT_ID: agent_id}
+        )
+        await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.status_change(
+                self.profile, interaction_id, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED
+            ),
+            "consultant-invited capabilities",
+        )
 
-    async def complete_conference(self, interaction_id: str, requirement: str = "COMPLETE-CONFERENCE-01") -> None:
+    async def complete_conference(
+        self, interaction_id: str, requirement: str = "COMPLETE-CONFERENCE-01"
+    ) -> None:
         since = self.notifications.mark()
         await self.do(interaction_id, Operation.COMPLETE_CONFERENCE, requirement)
-        await self._own(interaction_id, since, requirement,
-                        match.status_change(self.profile, interaction_id, State.PROCESSING,
-                                            Position.CONFERENCE_MEMBER), "conference capabilities")
+        await self._own(
+            interaction_id,
+            since,
+            requirement,
+            match.status_change(self.profile, interaction_id, State.PROCESSING, Position.CONFERENCE_MEMBER),
+            "conference capabilities",
+        )
 
     def taking_part(self, interaction_id: str) -> bool:
-        states = [n.data["interaction"].get("state") for n in self.notifications.about(interaction_id)
-                  if n.data.get("notificationType") == self.profile.wire(Notice.STATUS_CHANGE)]
+        states = [
+            n.data["interaction"].get("state")
+            for n in self.notifications.about(interaction_id)
+            if n.data.get("notificationType") == self.profile.wire(Notice.STATUS_CHANGE)
+        ]
         return bool(states) and states[-1] != self.profile.wire(State.COMPLETED)
 
     def last_state(self, interaction_id: str) -> str | None:
-        states = [n.data["interaction"].get("state") for n in self.notifications.about(interaction_id)
-                  if n.data.get("notificationType") == self.profile.wire(Notice.STATUS_CHANGE)]
+        states = [
+            n.data["interaction"].get("state")
+            for n in self.notifications.about(interaction_id)
+            if n.data.get("notificationType") == self.profile.wire(Notice.STATUS_CHANGE)
+        ]
         return states[-1] if states else None
 
 
@@ -196,8 +277,15 @@ class ChatFactory:
 
     async def customer(self, tag: str, route_to: Party | None, skill: str | None = None) -> CustomerClient:
         profile = self.target.profile
-        cust = CustomerClient(self.target.gms_url, self.target.service, profile, self.transcript,
-                              self.target.timeout_s, actor=f"customer-{tag}", verify_tls=self.target.verify_tls)
+        cust = CustomerClient(
+            self.target.gms_url,
+            self.target.service,
+            profile,
+            self.transcript,
+            self.target.timeout_s,
+            actor=f"customer-{tag}",
+            verify_tls=self.target.verify_tls,
+        )
         self.customers.append(cust)
         data = {TAG_KEY: tag}
         if route_to is not None:
@@ -227,7 +315,8 @@ class ChatFactory:
             for party in self.parties.values():
                 try:
                     if party.taking_part(chat.id) and party.last_state(chat.id) != self.target.profile.wire(
-                            State.INVITED):
+                        State.INVITED
+                    ):
                         await party.client.perform(chat.id, Operation.STOP_PROCESSING)
                 except Exception as err:
                     self.transcript.note("cleanup", f"{party.name} stop failed: {err!r}")
@@ -267,8 +356,13 @@ async def customer_transcript(customer: CustomerClient) -> list[dict[str, Any]]:
     return messages_of(reply)
 
 
-def party_checks(profile: Profile, chat: Chat, parties: Sequence[Party], history: list[dict[str, Any]],
-                 requirement: str | None = None) -> list[Violation]:
+def party_checks(
+    profile: Profile,
+    chat: Chat,
+    parties: Sequence[Party],
+    history: list[dict[str, Any]],
+    requirement: str | None = None,
+) -> list[Violation]:
     """Every agent's invariants; with `requirement`, every violation is reported under it."""
     found = [v for p in parties for v in check_agent(profile, log_of(p, chat.id), history, who=p.name)]
     if requirement is not None:
@@ -277,6 +371,7 @@ def party_checks(profile: Profile, chat: Chat, parties: Sequence[Party], history
 
 
 # -- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def parties(target: Any, transcript: Transcript) -> AsyncIterator[dict[str, Party]]:
@@ -335,4 +430,4 @@ async def owned_chat(offered_chat: Chat) -> Chat:
     return offered_chat
 
 
-__all__ = ["Status", "chats", "profile", "offered_chat", "owned_chat", "p_a", "p_b", "p_c", "parties"]
+__all__ = ["Status", "chats", "offered_chat", "owned_chat", "p_a", "p_b", "p_c", "parties", "profile"]

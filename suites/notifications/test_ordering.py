@@ -18,8 +18,8 @@ from conformance.bayeux import BayeuxClient
 from conformance.spec import Channel, MessageType, Operation, Position, Visibility
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "flows"))
-from chat_invariants import check_agent, check_customer, check_history_complete, raise_first  # noqa: E402
-from chat_steps import (  # noqa: E402
+from chat_invariants import check_agent, check_customer, check_history_complete, raise_first
+from chat_steps import (
     chats,
     customer_transcript,
     log_of,
@@ -46,24 +46,40 @@ async def test_consultation_round_each_agent_gets_profile_order(offered_chat, p_
     await p_b.wait_invitation(chat.tag)
     since = owner.notifications.mark()
     await p_b.accept(chat.id, requirement="ORDER-01")
-    await expect.sequence(owner, chat.id, "ORDER-01", [
-        match.participants_updated(profile, chat.id),
-        match.new_message(profile, chat.id, MessageType.PARTICIPANT_JOINED, visibility=Visibility.AGENTS),
-        match.status_change(profile, chat.id, capabilities=Position.OWNER_CONSULTANT_JOINED),
-    ], since, "the consultant's join, as the owner sees it")
+    await expect.sequence(
+        owner,
+        chat.id,
+        "ORDER-01",
+        [
+            match.participants_updated(profile, chat.id),
+            match.new_message(profile, chat.id, MessageType.PARTICIPANT_JOINED, visibility=Visibility.AGENTS),
+            match.status_change(profile, chat.id, capabilities=Position.OWNER_CONSULTANT_JOINED),
+        ],
+        since,
+        "the consultant's join, as the owner sees it",
+    )
     since = owner.notifications.mark()
     await p_b.stop(chat.id, requirement="ORDER-01")
-    await expect.sequence(owner, chat.id, "ORDER-01", [
-        match.participants_updated(profile, chat.id),
-        match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.AGENTS),
-        match.status_change(profile, chat.id, capabilities=Position.OWNER),
-    ], since, "the consultant's leave, as the owner sees it")
+    await expect.sequence(
+        owner,
+        chat.id,
+        "ORDER-01",
+        [
+            match.participants_updated(profile, chat.id),
+            match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.AGENTS),
+            match.status_change(profile, chat.id, capabilities=Position.OWNER),
+        ],
+        since,
+        "the consultant's leave, as the owner sees it",
+    )
     await owner.send_message(chat.id, "after the consultant left")
     await chat.customer.send("still here")
     history = await owner.request_history(chat.id)
     await settle(owner, p_b)
-    raise_first(check_agent(profile, log_of(p_b, chat.id), history, who=p_b.name)
-                + check_agent(profile, log_of(owner, chat.id), history, who=owner.name))
+    raise_first(
+        check_agent(profile, log_of(p_b, chat.id), history, who=p_b.name)
+        + check_agent(profile, log_of(owner, chat.id), history, who=owner.name)
+    )
 
 
 @pytest.mark.requirement("ORDER-02", "ORDER-03")
@@ -97,8 +113,14 @@ async def test_concurrent_senders_in_five_chats_keep_every_order(chats, p_a, p_b
     for n, (chat, (owner, member)) in enumerate(zip(chats, pairs, strict=True)):
         senders += [
             burst(chat.customer.send, f"c{n}-customer"),
-            burst(lambda text, o=owner, c=chat: o.do(c.id, Operation.SEND_MESSAGE, "ORDER-04", text=text), f"c{n}-owner"),
-            burst(lambda text, m=member, c=chat: m.do(c.id, Operation.SEND_MESSAGE, "ORDER-04", text=text), f"c{n}-member"),
+            burst(
+                lambda text, o=owner, c=chat: o.do(c.id, Operation.SEND_MESSAGE, "ORDER-04", text=text),
+                f"c{n}-owner",
+            ),
+            burst(
+                lambda text, m=member, c=chat: m.do(c.id, Operation.SEND_MESSAGE, "ORDER-04", text=text),
+                f"c{n}-member",
+            ),
         ]
     await asyncio.gather(*senders)
     for chat, (owner, member) in zip(chats, pairs, strict=True):
@@ -108,18 +130,21 @@ async def test_concurrent_senders_in_five_chats_keep_every_order(chats, p_a, p_b
         raise_first(check_customer(profile, await customer_transcript(chat.customer), history))
         for sender in ("customer", "owner", "member"):
             texts = [m.get("text") for m in history if str(m.get("text", "")).split(" ")[0].endswith(sender)]
-            expect.that(texts == sorted(texts, key=lambda t: int(t.split()[-1])), "ORDER-04",
-                        f"the {sender}'s messages in the order sent", texts)
+            expect.that(
+                texts == sorted(texts, key=lambda t: int(t.split()[-1])),
+                "ORDER-04",
+                f"the {sender}'s messages in the order sent",
+                texts,
+            )
 
 
 @pytest.mark.requirement("NOTIFY-06")
 async def test_connect_dropped_while_queue_empty_loses_and_repeats_nothing(owned_chat, profile):
     chat, owner = owned_chat, owned_chat.owner
     for i in range(5):
-        await owner.barrier()
-        await owner.bayeux.drop_connect()
-        await chat.customer.send(f"after drop {i}")
-        await owner.send_message(chat.id, f"reply {i}")
+        await chat.customer.send(f"before drop {i}")
+        await owner.send_message(chat.id, f"reply {i}")  # the last batch delivered is about the chat
+        await owner.bayeux.drop_connect()  # the queue is empty: everything produced has arrived
     history = await owner.request_history(chat.id)
     await settle(owner)
     violations = check_agent(profile, log_of(owner, chat.id), history, who=owner.name)
@@ -127,11 +152,19 @@ async def test_connect_dropped_while_queue_empty_loses_and_repeats_nothing(owned
 
 
 @pytest.mark.requirement("NOTIFY-06")
-async def test_second_client_dropping_its_connect_gets_every_message_once(owned_chat, target, transcript, profile):
+async def test_second_client_dropping_its_connect_gets_every_message_once(
+    owned_chat, target, transcript, profile
+):
     chat, owner = owned_chat, owned_chat.owner
     got: list[dict[str, Any]] = []
-    second = BayeuxClient(owner.client.http, owner.bayeux.url, transcript, f"{owner.name}#2",
-                          lambda msg: got.append(msg), timeout_s=target.timeout_s)
+    second = BayeuxClient(
+        owner.client.http,
+        owner.bayeux.url,
+        transcript,
+        f"{owner.name}#2",
+        lambda msg: got.append(msg),
+        timeout_s=target.timeout_s,
+    )
     await second.handshake()
     await second.subscribe(profile.wire(Channel.INTERACTIONS))
     await second.connect_once(0)
@@ -149,7 +182,15 @@ async def test_second_client_dropping_its_connect_gets_every_message_once(owned_
         await second.disconnect()
     await settle(owner)
     mine = [n.data for n in owner.notifications.about(chat.id, since)]
-    theirs = [m["data"] for m in got if m.get("data", {}).get("interactionId", None) == chat.id
-              or (m.get("data", {}).get("interaction") or {}).get("id") == chat.id]
-    expect.that(theirs == mine, "NOTIFY-06", f"the second client got the same {len(mine)} notifications once",
-                f"{len(theirs)}: {[d.get('messages', [{}])[0].get('text') for d in theirs]}")
+    theirs = [
+        m["data"]
+        for m in got
+        if m.get("data", {}).get("interactionId", None) == chat.id
+        or (m.get("data", {}).get("interaction") or {}).get("id") == chat.id
+    ]
+    expect.that(
+        theirs == mine,
+        "NOTIFY-06",
+        f"the second client got the same {len(mine)} notifications once",
+        f"{len(theirs)}: {[d.get('messages', [{}])[0].get('text') for d in theirs]}",
+    )

@@ -1,0 +1,278 @@
+"""A stateful machine over chats: the ten operations, customer actions and Ready/NotReady, at random.
+
+The model is built from the profile's capability table (profile.capabilities(Position...)). After
+every step, every agent is brought up to date with a barrier and checked: each StatusChange carries the
+model's state and exactly the capabilities of its row (STATE-01), operations outside the capabilities
+fail and those inside succeed (STATE-02/03), states move forward (STATE-04), nothing follows
+Completed (STATE-05), and the order rules hold (ORDER-01..03). Rules are synchronous: they drive the
+session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run shrinks to
+a short script of rule calls, which hypothesis prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from conformance import expect
+from conformance.spec import INTERACTION_OPERATIONS, Field, MessageType, Operation, Position, State, Status
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "flows"))
+from chat_invariants import check_agent, raise_first
+from chat_steps import ChatFactory, Party, log_of, parties, profile
+
+FIXTURES = (parties, profile)
+TAKING_PART = {
+    Position.OWNER,
+    Position.OWNER_CONSULTANT_INVITED,
+    Position.OWNER_CONSULTANT_JOINED,
+    Position.CONSULTANT,
+    Position.CONFERENCE_MEMBER,
+    Position.CUSTOMER_LEFT,
+}
+
+
+class ChatModel:
+    def __init__(self, number: int, tag: str, customer: Any, hinted: str) -> None:
+        self.number, self.tag, self.customer, self.hinted = number, tag, customer, hinted
+        self.id: str | None = None
+        self.pos: dict[str, Position] = {}  # agent name -> position
+        self.consultant: str | None = None
+        self.customer_here = True
+        self.ended = False
+
+    def __repr__(self) -> str:
+        return f"chat{self.number}"
+
+    def takers(self) -> list[str]:
+        return [a for a, p in self.pos.items() if p in TAKING_PART]
+
+    def role(self, *positions: Position) -> str | None:
+        return next((a for a, p in self.pos.items() if p in positions), None)
+
+
+def _state_of(position: Position) -> State:
+    if position == Position.INVITED:
+        return State.INVITED
+    return State.COMPLETED if position == Position.COMPLETED else State.PROCESSING
+
+
+class ChatMachine(RuleBasedStateMachine):
+    """Configured by `configure` before hypothesis runs it (one loop, the session's agents)."""
+
+    loop: asyncio.AbstractEventLoop
+    factory: ChatFactory
+    agents: dict[str, Party]
+    chats = Bundle("chats")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.profile = next(iter(self.agents.values())).profile
+        self.models: list[ChatModel] = []
+        self.ready = {name: True for name in self.agents}
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+
+    # -- rules ----------------------------------------------------------------------------------
+
+    @rule(target=chats, agent=st.sampled_from(["a", "b", "c"]))
+    def customer_starts_chat(self, agent: str) -> ChatModel:
+        party = self._agent(agent)
+        tag = self.factory.new_tag()
+        customer = self.run(self.factory.customer(tag, party))
+        model = ChatModel(len(self.models) + 1, tag, customer, party.name)
+        self.models.append(model)
+        return model
+
+    @rule(
+        chat=chats,
+        agent=st.sampled_from(["a", "b", "c"]),
+        op=st.sampled_from(INTERACTION_OPERATIONS),
+        other=st.sampled_from(["a", "b", "c"]),
+    )
+    def agent_performs(self, chat: ChatModel, agent: str, op: Operation, other: str) -> None:
+        if chat.id is None:
+            return
+        actor, target = self._agent(agent), self._agent(other)
+        fields: dict[str, Any] = {}
+        if op == Operation.SEND_MESSAGE:
+            fields[Field.TEXT] = f"{actor.name} says {len(actor.notifications)}"
+        elif op == Operation.SEND_NOTIFICATION:
+            fields[Field.NOTIFICATION] = self.profile.wire(MessageType.TYPING_STARTED)
+        elif op in (Operation.TRANSFER, Operation.INITIATE_CONSULTATION):
+            fields[Field.AGENT_ID] = target.id
+        pos = chat.pos.get(actor.name)
+        reply = self.run(actor.client.perform(chat.id, op, **fields))
+        if pos is None:
+            expect.failure(reply, "STATE-02", {Status.NOT_FOUND}, self.profile)
+            return
+        if pos == Position.COMPLETED:
+            expect.failure(reply, "STATE-05", {Status.INVALID_PARAMETER, Status.NOT_FOUND}, self.profile)
+            return
+        if op not in self.profile.capabilities(pos):
+            expect.failure(reply, "STATE-02", Status.INVALID_PARAMETER, self.profile)
+            return
+        if op in (Operation.TRANSFER, Operation.INITIATE_CONSULTATION) and (
+            target is actor or not self.ready[target.name] or target.name in chat.pos
+        ):
+            expect.failure(reply, "STATE-03", Status.INVALID_PARAMETER, self.profile)
+            return
+        expect.success(reply, "STATE-03")
+        self._apply(chat, actor.name, op, target.name)
+
+    @rule(chat=chats, action=st.sampled_from(["send", "typing", "disconnect"]))
+    def customer_acts(self, chat: ChatModel, action: str) -> None:
+        if not chat.customer_here or chat.ended:
+            return
+        if action == "send":
+            expect.success(self.run(chat.customer.send(f"customer of {chat!r}")), "CUSTOMER-01")
+        elif action == "typing":
+            expect.success(self.run(chat.customer.start_typing()), "CUSTOMER-01")
+        else:
+            expect.success(self.run(chat.customer.disconnect()), "CUSTOMER-01")
+            chat.customer_here = False
+            chat.consultant = None
+            for name, p in list(chat.pos.items()):
+                if p == Position.INVITED:
+                    chat.pos[name] = Position.COMPLETED
+                elif p in TAKING_PART:
+                    chat.pos[name] = Position.CUSTOMER_LEFT
+            chat.ended = not chat.takers()
+
+    @rule(agent=st.sampled_from(["a", "b", "c"]), ready=st.booleans())
+    def agent_sets_channel(self, agent: str, ready: bool) -> None:
+        party = self._agent(agent)
+        self.run(party.set_ready(ready))
+        self.ready[party.name] = ready
+
+    # -- the model ------------------------------------------------------------------------------
+
+    def _apply(self, chat: ChatModel, actor: str, op: Operation, other: str) -> None:
+        pos, owner_joined = chat.pos, Position.OWNER_CONSULTANT_JOINED
+        if op == Operation.ACCEPT:
+            if actor == chat.consultant:
+                pos[actor] = Position.CONSULTANT
+                owner = chat.role(Position.OWNER_CONSULTANT_INVITED)
+                if owner:
+                    pos[owner] = owner_joined
+            else:
+                pos[actor] = Position.OWNER
+        elif op == Operation.REJECT:
+            pos[actor] = Position.COMPLETED
+            if actor == chat.consultant:
+                chat.consultant = None
+                owner = chat.role(Position.OWNER_CONSULTANT_INVITED)
+                if owner:
+                    pos[owner] = Position.OWNER
+        elif op == Operation.TRANSFER:
+            pos[actor], pos[other] = Position.COMPLETED, Position.INVITED
+        elif op == Operation.INITIATE_CONSULTATION:
+            pos[actor], pos[other] = Position.OWNER_CONSULTANT_INVITED, Position.INVITED
+            chat.consultant = other
+        elif op == Operation.COMPLETE_TRANSFER:
+            pos[actor] = Position.COMPLETED
+            pos[chat.consultant or ""] = Position.OWNER
+            chat.consultant = None
+        elif op == Operation.COMPLETE_CONFERENCE:
+            pos[actor] = pos[chat.consultant or ""] = Position.CONFERENCE_MEMBER
+            chat.consultant = None
+        elif op == Operation.STOP_PROCESSING:
+            was, pos[actor] = pos[actor], Position.COMPLETED
+            if was == Position.CONSULTANT:
+                chat.consultant = None
+                owner = chat.role(owner_joined)
+                if owner:
+                    pos[owner] = Position.OWNER
+            elif was == Position.CONFERENCE_MEMBER:
+                other_member = chat.role(Position.CONFERENCE_MEMBER)
+                if other_member:
+                    pos[other_member] = Position.OWNER
+            chat.ended = not chat.takers()
+        pos.pop("", None)
+
+    def _agent(self, letter: str) -> Party:
+        return list(self.agents.values())["abc".index(letter)]
+
+    # -- after every step -----------------------------------------------------------------------
+
+    @invariant()
+    def every_agent_agrees_with_the_model(self) -> None:
+        if not self.models:
+            return
+        for party in self.agents.values():
+            self.run(party.barrier())
+        for chat in self.models:
+            self._observe_invitations(chat)
+            if chat.id is None:
+                continue
+            for party in self.agents.values():
+                log = log_of(party, chat.id)
+                raise_first(check_agent(self.profile, log, None, who=party.name))
+                self._check_position(chat, party, log)
+
+    def _observe_invitations(self, chat: ChatModel) -> None:
+        invited = self.profile.wire(State.INVITED)
+        for party in self.agents.values():
+            for n in party.notifications.since(0):
+                inter = n.data.get("interaction")
+                if not isinstance(inter, dict) or inter.get("state") != invited:
+                    continue
+                user_data = inter.get("userData") or {}
+                if chat.id is None and user_data.get("ConformanceTag") == chat.tag:
+                    chat.id = str(inter.get("id"))
+                if inter.get("id") == chat.id and party.name not in chat.pos:
+                    expect.that(
+                        not chat.ended and chat.customer_here,
+                        "STATE-04",
+                        f"no invitation to the ended {chat!r}",
+                        party.name,
+                    )
+                    chat.pos[party.name] = Position.INVITED
+
+    def _check_position(self, chat: ChatModel, party: Party, log: list[dict[str, Any]]) -> None:
+        want = chat.pos.get(party.name)
+        changes = [d["interaction"] for d in log if d.get("notificationType") == "StatusChange"]
+        if want is None:
+            expect.that(not log, "STATE-05", f"nothing about {chat!r} for {party.name}", len(log))
+            return
+        last = changes[-1] if changes else {}
+        got = (last.get("state"), frozenset(last.get("capabilities") or ()))
+        exp = (self.profile.wire(_state_of(want)), self.profile.capability_names(want))
+        expect.that(got == exp, "STATE-01", f"{party.name} in {chat!r} as {want.value}: {exp}", got)
+
+    def teardown(self) -> None:
+        self.run(self.factory.cleanup())
+
+
+@pytest.mark.requirement(
+    "STATE-01", "STATE-02", "STATE-03", "STATE-04", "STATE-05", "ORDER-01", "ORDER-02", "ORDER-03"
+)
+async def test_random_operation_sequences_keep_states_and_order(parties, target, transcript):
+    if len(parties) < 3:
+        pytest.skip("the machine needs three agents")
+    ChatMachine.loop = asyncio.get_running_loop()
+    ChatMachine.agents = parties
+
+    class Configured(ChatMachine):
+        def __init__(self) -> None:
+            type(self).factory = ChatFactory(target, transcript, parties)
+            super().__init__()
+
+    base = settings()
+    run = settings(
+        base,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        max_examples=min(base.max_examples, 15),
+        stateful_step_count=min(base.stateful_step_count, 20),
+    )
+    await asyncio.to_thread(run_state_machine_as_test, Configured, settings=run)

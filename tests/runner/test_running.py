@@ -1,0 +1,137 @@
+"""The plugin on a fake suite, expectations, selection, the bundle, and the CLI's error exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conformance.config import build_config
+from conformance.reporting.bundle import MANIFEST, write_bundle
+from conformance.reporting.expectations import Expectation, matching
+from conformance.reporting.selection import Selector
+
+DATA = Path(__file__).parent / "data"
+SECRET = "secret-password-xyz"
+
+
+def run_fake(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    env["GWS_TEST_PASSWORD"] = SECRET
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "fake_suites", "-p", "no:cacheprovider", "--target", "target.toml",
+         "--report-dir", str(tmp_path), *options],
+        cwd=DATA, capture_output=True, text=True, timeout=60, env=env,
+    )
+    path = tmp_path / "summary.json"
+    return done, json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_fake_suite_outcomes_and_exit_status(tmp_path: Path) -> None:
+    done, summary = run_fake(tmp_path)
+    assert summary["totals"] == {"passed": 1, "failed": 1, "warning": 1, "error": 1, "skipped": 1,
+                                 "xfailed": 0, "xpassed": 0}
+    outcomes = {rid: summary["requirements"][rid]["outcome"] for rid in ("AUTH-01", "AUTH-03", "AUTH-04")}
+    assert outcomes == {"AUTH-01": "passed", "AUTH-03": "failed", "AUTH-04": "warning"}
+    assert done.returncode == 1 and "VERDICT: NON-CONFORMANT" in done.stdout
+    assert "«redacted»" in done.stdout
+    for path in tmp_path.iterdir():
+        assert SECRET not in path.read_text()
+
+
+def test_select_expectations_and_strict_xpass(tmp_path: Path) -> None:
+    expectations = tmp_path / "expect.toml"
+    expectations.write_text('["AUTH-03"]\nreason = "known"\n["AUTH-01"]\nreason = "wrong"\n'
+                            '["ORDER-04"]\nreason = "stale"\n')
+    done, summary = run_fake(tmp_path, "--select", "AUTH-01 or AUTH-03", "--expectations", str(expectations))
+    reqs = summary["requirements"]
+    assert (reqs["AUTH-03"]["outcome"], reqs["AUTH-01"]["outcome"]) == ("xfailed", "xpassed")
+    assert reqs["AUTH-04"]["outcome"] == "untested"
+    assert summary["verdict"] == "non-conformant"
+    assert "expectation 'ORDER-04' matched no selected test" in done.stdout
+
+
+def test_list_runs_nothing(tmp_path: Path) -> None:
+    done, summary = run_fake(tmp_path, "--list", "--select", "STATUS")
+    assert "test_harness_error  [STATUS-01]" in done.stdout and "test_me_passes" not in done.stdout
+    assert summary == {}
+
+
+def test_rerun_failed(tmp_path: Path) -> None:
+    run_fake(tmp_path)
+    previous = tmp_path / "previous.json"
+    previous.write_text((tmp_path / "summary.json").read_text())
+    _, summary = run_fake(tmp_path, "--rerun-failed", str(previous))
+    assert set(summary["tests"]) == {
+        f"tests/runner/data/fake_suites/test_fake.py::{name}"
+        for name in ("test_blames_one_id", "test_should_fails", "test_harness_error")
+    }
+
+
+def test_expectation_matching_by_id_and_node_id() -> None:
+    by_id, by_node = Expectation("ACCEPT-01", "r"), Expectation("s/t.py::test_x", "r")
+    table = {e.key: e for e in (by_id, by_node)}
+    assert matching(table, "s/t.py::test_x[1]", ["REJECT-01"]) is by_node
+    assert matching(table, "s/t.py::test_y", ["ACCEPT-01"]) is by_id
+    assert matching(table, "s/t.py::test_y", ["ACCEPT-02"]) is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "ids", "selected"),
+    [("ACCEPT-03", ["ACCEPT-03"], True), ("ACCEPT", ["ACCEPT-01"], True), ("ACCEPT", ["REJECT-01"], False),
+     ("accept and not ACCEPT-02", ["ACCEPT-02"], False), ("COMPLETE-TRANSFER", ["TRANSFER-01"], False)],
+)
+def test_select(expression: str, ids: list[str], selected: bool) -> None:
+    assert Selector(expression).selects("suites/operations/test_accept.py::test_x", ids) is selected
+
+
+def test_bundle_manifest_and_no_secret(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    (reports / "allure-results").mkdir(parents=True)
+    (reports / "summary.json").write_text('{"verdict": "conformant", "note": "s3cret-value"}')
+    (reports / "allure-results" / "x-result.json").write_text("{}")
+    target = tmp_path / "t.toml"
+    target.write_text('base_url = "http://h:1"\n[[agents]]\nusername = "a"\npassword = "${P}"\nid = "a1"\n')
+    config = build_config({"target_file": str(target), "report_dir": str(reports)}, {"P": "s3cret-value"})
+    path = write_bundle(config, tmp_path / "bundle.zip", seed=7)
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        assert {"summary.json", "allure-results/x-result.json", "target.json", "run.json", MANIFEST} <= names
+        lines = archive.read(MANIFEST).decode().splitlines()
+        assert len(lines) == len(names) - 1
+        assert all(b"s3cret-value" not in archive.read(name) for name in names)
+        assert json.loads(archive.read("run.json"))["hypothesis_seed"] == 7
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True,
+                          timeout=60, env={**base, **(env or {})})
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "key"),
+    [
+        ('base_url = 3\n[[agents]]\nusername = "a"\npassword = "p"\nid = "a1"\n', 2, "base_url"),
+        (DATA.joinpath("target.toml").read_text(), 2, "GWS_TEST_PASSWORD"),
+    ],
+)
+def test_cli_configuration_errors(tmp_path: Path, text: str, status: int, key: str) -> None:
+    target = tmp_path / "t.toml"
+    target.write_text(text)
+    done = cli("run", "--target", str(target), "--report-dir", str(tmp_path / "r"))
+    assert done.returncode == status and key in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_cli_unreachable_target_exits_3(tmp_path: Path) -> None:
+    done = cli("run", "--target", str(DATA / "target.toml"), "--report-dir", str(tmp_path),
+               env={"GWS_TEST_PASSWORD": "x"})
+    assert done.returncode == 3 and "cannot reach http://127.0.0.1:9: connection refused" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert json.loads((tmp_path / "summary.json").read_text())["verdict"] == "error"

@@ -28,15 +28,16 @@ async def _history(agent, chat_id, profile, requirement, **fields):
 
 
 async def _busy_chat(chat, profile):
-    """Typing and texts from both sides after the accept; returns the owner's mark before them."""
+    """Typing and texts from both sides after the accept, all seen live by the owner."""
     owner, customer = chat.owner, chat.customer
+    since = owner.notifications.mark()
     await customer.typing()
     await customer.send("from the customer")
     await owner.send_typing(chat.id, started=True)
     await owner.send_message(chat.id, "from the agent")
     await owner.send_typing(chat.id, started=False)
     await expect.notification(owner, "HISTORY-01", match.new_message(profile, chat.id, text="from the customer"),
-                              "the customer's message")
+                              "the customer's message", since=since)
 
 
 @pytest.mark.requirement("HISTORY-01")

@@ -1,0 +1,76 @@
+"""Fuzzing the ten operations' bodies: every answer has a statusCode, errors have the documented code
+and change nothing (STATUS-03, STATUS-05, STATUS-06)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import expect
+from conformance.client import Reply, TargetUnreachable
+from conformance.spec import Operation, Position
+from conformance.strategies import Case, errors_only
+
+KEEPS_POSITION = (Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY)
+
+
+async def post(agent: Any, chat_id: str, case: Case) -> Reply:
+    """STATUS-06: an answer within the target's timeout, no 5xx, a JSON body with a statusCode."""
+    try:
+        reply = await agent.client.post_json(agent.client.interaction_path(chat_id), case.encode())
+    except TargetUnreachable as err:
+        raise expect.NonConformance(
+            "STATUS-06",
+            "an answer within the target's timeout",
+            f"{err} for {case.note}: {case.encode()[:300]!r}",
+        ) from None
+    expect.that(reply.http_status < 500, "STATUS-06", "no 5xx", f"HTTP {reply.http_status} for {case.note}")
+    expect.that(
+        reply.status_code is not None,
+        "STATUS-06",
+        "a JSON body with a statusCode",
+        f"{reply.text[:300]!r} for {case.note}",
+    )
+    return reply
+
+
+async def refused_and_unchanged(agent: Any, chat_id: str, case: Case, position: Position) -> None:
+    before = await agent.client.get_interaction(chat_id)
+    since = agent.notifications.mark()
+    reply = await post(agent, chat_id, case)
+    expected = case.expected(agent.profile.capabilities(position))
+    assert expected is not None  # only error cases come here
+    expect.failure(reply, "STATUS-03", expected, agent.profile)
+    after = await agent.client.get_interaction(chat_id)
+    expect.that(
+        after.body == before.body, "STATUS-05", f"the interaction unchanged after {case.note}", after.body
+    )
+    await expect.nothing_about(agent, chat_id, "STATUS-05", since=since)
+
+
+@pytest.mark.requirement("STATUS-03", "STATUS-05", "STATUS-06")
+@given(data=st.data())
+async def test_invalid_body_on_an_owned_chat_is_refused_with_its_code(accepted_chat, body_strategies, data):
+    caps = accepted_chat.owner.profile.capabilities(Position.OWNER)
+    case = data.draw(errors_only(body_strategies.cases(), caps), label="case")
+    await refused_and_unchanged(accepted_chat.owner, accepted_chat.id, case, Position.OWNER)
+
+
+@pytest.mark.requirement("STATUS-03", "STATUS-05", "STATUS-06")
+@given(data=st.data())
+async def test_any_body_but_accept_or_reject_on_an_invitation_is_refused(invited_chat, body_strategies, data):
+    caps = invited_chat.owner.profile.capabilities(Position.INVITED)
+    case = data.draw(errors_only(body_strategies.cases(), caps), label="case")
+    await refused_and_unchanged(invited_chat.owner, invited_chat.id, case, Position.INVITED)
+
+
+@pytest.mark.requirement("STATUS-01", "STATUS-06")
+@given(data=st.data())
+async def test_valid_body_of_an_owner_capability_succeeds(accepted_chat, body_strategies, data):
+    cases = body_strategies.operation_cases(KEEPS_POSITION).filter(lambda c: c.param_status is None)
+    case = data.draw(cases, label="case")
+    reply = await post(accepted_chat.owner, accepted_chat.id, case)
+    expect.success(reply, "STATUS-01")

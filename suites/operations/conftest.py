@@ -203,3 +203,9 @@ async def perform_escaped(agent: Agent, interaction_id: str, op: Operation, **fi
     """`perform`, with the body's JSON \\u-escaped: the way to send a lone surrogate."""
     body = json.dumps(agent.client.body(op, fields), ensure_ascii=True).encode("ascii")
     return await agent.client.post_json(agent.client.interaction_path(interaction_id), body)
+
+
+@pytest.fixture
+def chat_in_state(request: pytest.FixtureRequest) -> Any:
+    """The chat fixture named by the (indirect) parameter, for one check over several states."""
+    return request.getfixturevalue(request.param)

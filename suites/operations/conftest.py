@@ -20,7 +20,14 @@ from conformance.spec import MessageType, Notice, Operation, Position, Profile, 
 
 # Keys of a message object (profile section 3.1); the profile data names only request fields.
 INDEX, TYPE, TEXT, FROM, VISIBILITY, PARTICIPANT_ID, NICKNAME = (
-    "index", "type", "text", "from", "visibility", "participantId", "nickname")
+    "index",
+    "type",
+    "text",
+    "from",
+    "visibility",
+    "participantId",
+    "nickname",
+)
 INTERACTION, PARTICIPANTS = "interaction", "participants"
 
 
@@ -88,8 +95,12 @@ def live_view(profile: Profile, agent: Agent, interaction_id: str) -> list[dict[
     kinds = [profile.parse(Notice, n.data.get(NOTIFICATION_TYPE)) for n in notes]
     starts = [i for i, k in enumerate(kinds) if k == Notice.CHAT_HISTORY]
     first = starts[-1] if starts else 0
-    return [m for n, k in zip(notes[first:], kinds[first:], strict=True)
-            if k in (Notice.CHAT_HISTORY, Notice.NEW_MESSAGES) for m in messages_in(n.data)]
+    return [
+        m
+        for n, k in zip(notes[first:], kinds[first:], strict=True)
+        if k in (Notice.CHAT_HISTORY, Notice.NEW_MESSAGES)
+        for m in messages_in(n.data)
+    ]
 
 
 async def customer_transcript(customer: Any) -> list[dict[str, Any]]:
@@ -139,8 +150,12 @@ def next_by_shared_skill(agents: list[Agent], first: Agent) -> tuple[str, Agent]
 def next_by_own_skill(agents: list[Agent], first: Agent) -> tuple[str, Agent] | None:
     """A skill `first` lacks that exactly one agent has, preferring the agent listed last (so that an
     agent picked regardless of the skill would most likely be another one)."""
-    found = [(s, holders(agents, s)[0]) for a in agents for s in a.spec.skills
-             if a is not first and s not in first.spec.skills and len(holders(agents, s)) == 1]
+    found = [
+        (s, holders(agents, s)[0])
+        for a in agents
+        for s in a.spec.skills
+        if a is not first and s not in first.spec.skills and len(holders(agents, s)) == 1
+    ]
     return max(found, key=lambda f: agents.index(f[1])) if found else None
 
 
@@ -156,8 +171,9 @@ class MovingChat:
     skill: str
 
 
-async def start_moving_chat(make_customer: Any, agents: list[Agent], first: Agent, tag: str,
-                            choose: Any) -> MovingChat:
+async def start_moving_chat(
+    make_customer: Any, agents: list[Agent], first: Agent, tag: str, choose: Any
+) -> MovingChat:
     chosen = choose(agents, first)
     if chosen is None:
         pytest.skip(f"the target has no skill that exactly one agent besides {first.name} holds")
@@ -182,7 +198,9 @@ async def end_moving_chat(chat: MovingChat, agents: list[Agent]) -> None:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def chat_to_colleague(make_customer: Any, agents: Any, agent_a: Agent, tag: str) -> AsyncIterator[MovingChat]:
+async def chat_to_colleague(
+    make_customer: Any, agents: Any, agent_a: Agent, tag: str
+) -> AsyncIterator[MovingChat]:
     """Invited to agent_a; once agent_a lets go, only its one colleague with a shared skill may get it."""
     everyone = list(agents)
     chat = await start_moving_chat(make_customer, everyone, agent_a, tag, next_by_shared_skill)
@@ -191,7 +209,9 @@ async def chat_to_colleague(make_customer: Any, agents: Any, agent_a: Agent, tag
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def chat_to_specialist(make_customer: Any, agents: Any, agent_a: Agent, tag: str) -> AsyncIterator[MovingChat]:
+async def chat_to_specialist(
+    make_customer: Any, agents: Any, agent_a: Agent, tag: str
+) -> AsyncIterator[MovingChat]:
     """Invited to agent_a; once agent_a lets go, only the one holder of a skill agent_a lacks may get it."""
     everyone = list(agents)
     chat = await start_moving_chat(make_customer, everyone, agent_a, tag, next_by_own_skill)

@@ -29,10 +29,14 @@ async def test_accept_invitation_makes_the_agent_owner(invited_chat, profile):
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT)
     expect.success(reply, "ACCEPT-01")
     await expect.notification(
-        agent, "ACCEPT-01",
-        match.status_change(profile, invited_chat.id, state=State.PROCESSING,
-                            capabilities=caps(profile, Position.OWNER)),
-        "StatusChange Processing with exactly the owner capabilities", since=since)
+        agent,
+        "ACCEPT-01",
+        match.status_change(
+            profile, invited_chat.id, state=State.PROCESSING, capabilities=caps(profile, Position.OWNER)
+        ),
+        "StatusChange Processing with exactly the owner capabilities",
+        since=since,
+    )
 
 
 @pytest.mark.requirement("ACCEPT-01")
@@ -42,10 +46,17 @@ async def test_accept_consultation_invitation_makes_the_agent_consultant(consult
     reply = await consultant.client.perform(consultation_invited.id, Operation.ACCEPT)
     expect.success(reply, "ACCEPT-01")
     await expect.notification(
-        consultant, "ACCEPT-01",
-        match.status_change(profile, consultation_invited.id, state=State.PROCESSING,
-                            capabilities=caps(profile, Position.CONSULTANT)),
-        "StatusChange Processing with exactly the consultant capabilities", since=since)
+        consultant,
+        "ACCEPT-01",
+        match.status_change(
+            profile,
+            consultation_invited.id,
+            state=State.PROCESSING,
+            capabilities=caps(profile, Position.CONSULTANT),
+        ),
+        "StatusChange Processing with exactly the consultant capabilities",
+        since=since,
+    )
 
 
 @pytest.mark.requirement("ACCEPT-02")
@@ -54,11 +65,17 @@ async def test_accept_notifies_status_then_participants_then_history(invited_cha
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT)
     expect.success(reply, "ACCEPT-02")
-    await expect.sequence(agent, invited_chat.id, "ACCEPT-02", [
-        match.status_change(profile, invited_chat.id, state=State.PROCESSING),
-        match.participants_updated(profile, invited_chat.id),
-        match.chat_history(profile, invited_chat.id),
-    ], since=since)
+    await expect.sequence(
+        agent,
+        invited_chat.id,
+        "ACCEPT-02",
+        [
+            match.status_change(profile, invited_chat.id, state=State.PROCESSING),
+            match.participants_updated(profile, invited_chat.id),
+            match.chat_history(profile, invited_chat.id),
+        ],
+        since=since,
+    )
 
 
 @pytest.mark.requirement("ACCEPT-03")
@@ -70,29 +87,52 @@ async def test_accept_history_holds_every_customer_message_then_the_join(invited
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT, nickname="Agent Smith")
     expect.success(reply, "ACCEPT-03")
-    history = await expect.notification(agent, "ACCEPT-03", match.chat_history(profile, invited_chat.id),
-                                        "the ChatHistory of the accept", since=since)
+    history = await expect.notification(
+        agent,
+        "ACCEPT-03",
+        match.chat_history(profile, invited_chat.id),
+        "the ChatHistory of the accept",
+        since=since,
+    )
     messages = messages_in(history.data)
-    expect.that(len(sent) == 3 and texts(profile, messages) == sent, "ACCEPT-03",
-                f"the customer's messages {sent}, in order", brief(profile, messages))
+    expect.that(
+        len(sent) == 3 and texts(profile, messages) == sent,
+        "ACCEPT-03",
+        f"the customer's messages {sent}, in order",
+        brief(profile, messages),
+    )
     last = messages[-1] if messages else {}
-    expect.that(type_of(profile, last) == MessageType.PARTICIPANT_JOINED and sender_nickname(last) == "Agent Smith",
-                "ACCEPT-03", "the history ends with this agent's ParticipantJoined", brief(profile, messages[-1:]))
+    expect.that(
+        type_of(profile, last) == MessageType.PARTICIPANT_JOINED and sender_nickname(last) == "Agent Smith",
+        "ACCEPT-03",
+        "the history ends with this agent's ParticipantJoined",
+        brief(profile, messages[-1:]),
+    )
 
 
 @pytest.mark.requirement("ACCEPT-01")
 @pytest.mark.parametrize("nickname", [None, "Agent ☃ 😀"], ids=["default", "given"])
 async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat, profile):
     agent, customer = invited_chat.owner, invited_chat.customer
-    reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT,
-                                       nickname=OMIT if nickname is None else nickname)
+    reply = await agent.client.perform(
+        invited_chat.id, Operation.ACCEPT, nickname=OMIT if nickname is None else nickname
+    )
     expect.success(reply, "ACCEPT-01")
     expected = nickname or await _first_name(agent)
     seen = await customer_transcript(customer)
-    joins = [m for m in seen if type_of(profile, m) == MessageType.PARTICIPANT_JOINED
-             and sender_nickname(m) == expected and visibility_of(profile, m) == Visibility.ALL]
-    expect.that(len(joins) == 1, "ACCEPT-01", f"the customer sees one ParticipantJoined of {expected!r}",
-                brief(profile, seen))
+    joins = [
+        m
+        for m in seen
+        if type_of(profile, m) == MessageType.PARTICIPANT_JOINED
+        and sender_nickname(m) == expected
+        and visibility_of(profile, m) == Visibility.ALL
+    ]
+    expect.that(
+        len(joins) == 1,
+        "ACCEPT-01",
+        f"the customer sees one ParticipantJoined of {expected!r}",
+        brief(profile, seen),
+    )
 
 
 @pytest.mark.requirement("ACCEPT-04", "STATUS-05")
@@ -101,8 +141,9 @@ async def test_accept_of_an_accepted_chat_fails_with_2(accepted_chat):
     before = await snapshot(agent, accepted_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.ACCEPT)
-    await refused_without_effect(agent, accepted_chat.id, reply, "ACCEPT-04", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    await refused_without_effect(
+        agent, accepted_chat.id, reply, "ACCEPT-04", Status.INVALID_PARAMETER, before=before, since=since
+    )
 
 
 @pytest.mark.requirement("ACCEPT-04")
@@ -132,8 +173,9 @@ async def test_accept_with_an_invalid_nickname_fails_with_2(nickname, invited_ch
     before = await snapshot(agent, invited_chat.id)
     since = agent.notifications.mark()
     reply = await perform_escaped(agent, invited_chat.id, Operation.ACCEPT, nickname=nickname)
-    await refused_without_effect(agent, invited_chat.id, reply, "ACCEPT-05", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    await refused_without_effect(
+        agent, invited_chat.id, reply, "ACCEPT-05", Status.INVALID_PARAMETER, before=before, since=since
+    )
 
 
 @pytest.mark.requirement("ACCEPT-05")

@@ -16,23 +16,38 @@ from suites.operations.conftest import (
 
 
 @pytest.mark.requirement("CONSULT-01")
-async def test_initiate_consultation_invites_the_consultant_to_the_same_interaction(accepted_chat, agent_b,
-                                                                                   profile):
+async def test_initiate_consultation_invites_the_consultant_to_the_same_interaction(
+    accepted_chat, agent_b, profile
+):
     owner = accepted_chat.owner
     shown = await customer_transcript(accepted_chat.customer)
     since_owner, since = owner.notifications.mark(), agent_b.notifications.mark()
     reply = await owner.client.perform(accepted_chat.id, Operation.INITIATE_CONSULTATION, agent_id=agent_b.id)
     expect.success(reply, "CONSULT-01")
-    await expect.sequence(owner, accepted_chat.id, "CONSULT-01", [
-        match.status_change(profile, accepted_chat.id, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED),
-    ], since=since_owner)
+    await expect.sequence(
+        owner,
+        accepted_chat.id,
+        "CONSULT-01",
+        [
+            match.status_change(
+                profile, accepted_chat.id, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED
+            ),
+        ],
+        since=since_owner,
+    )
     await expect.notification(
-        agent_b, "CONSULT-01",
-        match.status_change(profile, accepted_chat.id, State.INVITED, Position.INVITED,
-                            user_data=(TAG_KEY, accepted_chat.tag)),
-        "an invitation to the same interaction id", since=since)
+        agent_b,
+        "CONSULT-01",
+        match.status_change(
+            profile, accepted_chat.id, State.INVITED, Position.INVITED, user_data=(TAG_KEY, accepted_chat.tag)
+        ),
+        "an invitation to the same interaction id",
+        since=since,
+    )
     after = await customer_transcript(accepted_chat.customer)
-    expect.that(after == shown, "CONSULT-01", "the customer sees nothing of the consultation", brief(profile, after))
+    expect.that(
+        after == shown, "CONSULT-01", "the customer sees nothing of the consultation", brief(profile, after)
+    )
     await agent_b.client.perform(accepted_chat.id, Operation.REJECT)  # leaves the chat as it was
 
 
@@ -43,30 +58,53 @@ async def test_initiate_consultation_join_is_seen_by_agents_only_in_order(consul
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await consultant.client.perform(consultation_invited.id, Operation.ACCEPT)
     expect.success(reply, "CONSULT-02")
-    await expect.sequence(consultant, consultation_invited.id, "CONSULT-02", [
-        match.status_change(profile, consultation_invited.id, State.PROCESSING, Position.CONSULTANT),
-        match.participants_updated(profile, consultation_invited.id),
-        match.chat_history(profile, consultation_invited.id),
-    ], since=since)
-    await expect.sequence(owner, consultation_invited.id, "CONSULT-02", [
-        match.participants_updated(profile, consultation_invited.id),
-        match.new_message(profile, consultation_invited.id, MessageType.PARTICIPANT_JOINED,
-                          visibility=Visibility.AGENTS),
-        match.status_change(profile, consultation_invited.id, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED),
-    ], since=since_owner)
+    await expect.sequence(
+        consultant,
+        consultation_invited.id,
+        "CONSULT-02",
+        [
+            match.status_change(profile, consultation_invited.id, State.PROCESSING, Position.CONSULTANT),
+            match.participants_updated(profile, consultation_invited.id),
+            match.chat_history(profile, consultation_invited.id),
+        ],
+        since=since,
+    )
+    await expect.sequence(
+        owner,
+        consultation_invited.id,
+        "CONSULT-02",
+        [
+            match.participants_updated(profile, consultation_invited.id),
+            match.new_message(
+                profile, consultation_invited.id, MessageType.PARTICIPANT_JOINED, visibility=Visibility.AGENTS
+            ),
+            match.status_change(
+                profile, consultation_invited.id, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED
+            ),
+        ],
+        since=since_owner,
+    )
     after = await customer_transcript(consultation_invited.customer)
     expect.that(after == shown, "CONSULT-02", "the customer sees nothing of the join", brief(profile, after))
 
 
 @pytest.mark.requirement("CONSULT-03")
-async def test_initiate_consultation_rejected_gives_the_owner_plain_capabilities(consultation_invited, profile):
+async def test_initiate_consultation_rejected_gives_the_owner_plain_capabilities(
+    consultation_invited, profile
+):
     owner, consultant = consultation_invited.owner, consultation_invited.consultant
     since = owner.notifications.mark()
     reply = await consultant.client.perform(consultation_invited.id, Operation.REJECT)
     expect.success(reply, "CONSULT-03")
-    await expect.sequence(owner, consultation_invited.id, "CONSULT-03", [
-        match.status_change(profile, consultation_invited.id, State.PROCESSING, Position.OWNER),
-    ], since=since)
+    await expect.sequence(
+        owner,
+        consultation_invited.id,
+        "CONSULT-03",
+        [
+            match.status_change(profile, consultation_invited.id, State.PROCESSING, Position.OWNER),
+        ],
+        since=since,
+    )
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
@@ -81,14 +119,24 @@ async def test_initiate_consultation_rejected_gives_the_owner_plain_capabilities
         ("number", Status.INVALID_PARAMETER),
     ],
 )
-async def test_initiate_consultation_with_a_bad_agent_fails_and_changes_nothing(how, status, accepted_chat, tag):
+async def test_initiate_consultation_with_a_bad_agent_fails_and_changes_nothing(
+    how, status, accepted_chat, tag
+):
     owner = accepted_chat.owner
-    fields = {"missing": {}, "unknown": {"agent_id": f"no-such-agent-{tag}"}, "itself": {"agent_id": owner.id},
-              "empty": {"agent_id": ""}, "null": {"agent_id": None}, "number": {"agent_id": 2}}[how]
+    fields = {
+        "missing": {},
+        "unknown": {"agent_id": f"no-such-agent-{tag}"},
+        "itself": {"agent_id": owner.id},
+        "empty": {"agent_id": ""},
+        "null": {"agent_id": None},
+        "number": {"agent_id": 2},
+    }[how]
     before = await snapshot(owner, accepted_chat.id)
     since = owner.notifications.mark()
     reply = await owner.client.perform(accepted_chat.id, Operation.INITIATE_CONSULTATION, **fields)
-    await refused_without_effect(owner, accepted_chat.id, reply, "CONSULT-04", status, before=before, since=since)
+    await refused_without_effect(
+        owner, accepted_chat.id, reply, "CONSULT-04", status, before=before, since=since
+    )
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
@@ -98,9 +146,12 @@ async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accept
     try:
         before = await snapshot(owner, accepted_chat.id)
         since = owner.notifications.mark()
-        reply = await owner.client.perform(accepted_chat.id, Operation.INITIATE_CONSULTATION, agent_id=agent_b.id)
-        await refused_without_effect(owner, accepted_chat.id, reply, "CONSULT-04", Status.INVALID_PARAMETER,
-                                     before=before, since=since)
+        reply = await owner.client.perform(
+            accepted_chat.id, Operation.INITIATE_CONSULTATION, agent_id=agent_b.id
+        )
+        await refused_without_effect(
+            owner, accepted_chat.id, reply, "CONSULT-04", Status.INVALID_PARAMETER, before=before, since=since
+        )
     finally:
         await agent_b.ready()
 
@@ -114,9 +165,18 @@ async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(c
     await colleague.accept(chat_to_colleague.id)
     before = await snapshot(colleague, chat_to_colleague.id)
     since = colleague.notifications.mark()
-    reply = await colleague.client.perform(chat_to_colleague.id, Operation.INITIATE_CONSULTATION, agent_id=first.id)
-    await refused_without_effect(colleague, chat_to_colleague.id, reply, "CONSULT-04", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    reply = await colleague.client.perform(
+        chat_to_colleague.id, Operation.INITIATE_CONSULTATION, agent_id=first.id
+    )
+    await refused_without_effect(
+        colleague,
+        chat_to_colleague.id,
+        reply,
+        "CONSULT-04",
+        Status.INVALID_PARAMETER,
+        before=before,
+        since=since,
+    )
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
@@ -124,6 +184,15 @@ async def test_initiate_consultation_while_one_is_under_way_fails_with_2(consult
     owner = consultation_invited.owner
     before = await snapshot(owner, consultation_invited.id)
     since = owner.notifications.mark()
-    reply = await owner.client.perform(consultation_invited.id, Operation.INITIATE_CONSULTATION, agent_id=agent_c.id)
-    await refused_without_effect(owner, consultation_invited.id, reply, "CONSULT-04", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    reply = await owner.client.perform(
+        consultation_invited.id, Operation.INITIATE_CONSULTATION, agent_id=agent_c.id
+    )
+    await refused_without_effect(
+        owner,
+        consultation_invited.id,
+        reply,
+        "CONSULT-04",
+        Status.INVALID_PARAMETER,
+        before=before,
+        since=since,
+    )

@@ -25,9 +25,17 @@ async def test_reject_invitation_completes_it_for_the_agent(chat_to_colleague, p
     since = agent.notifications.mark()
     reply = await agent.client.perform(chat_to_colleague.id, Operation.REJECT)
     expect.success(reply, "REJECT-01")
-    await expect.sequence(agent, chat_to_colleague.id, "REJECT-01", [
-        match.status_change(profile, chat_to_colleague.id, state=State.COMPLETED, capabilities=Position.COMPLETED),
-    ], since=since)
+    await expect.sequence(
+        agent,
+        chat_to_colleague.id,
+        "REJECT-01",
+        [
+            match.status_change(
+                profile, chat_to_colleague.id, state=State.COMPLETED, capabilities=Position.COMPLETED
+            ),
+        ],
+        since=since,
+    )
     after = await customer_transcript(customer)
     expect.that(after == shown, "REJECT-01", "the customer sees nothing of the reject", brief(profile, after))
 
@@ -40,21 +48,42 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
     reply = await first.client.perform(chat_to_colleague.id, Operation.REJECT)
     expect.success(reply, "REJECT-02")
     await expect.notification(
-        colleague, "REJECT-02",
-        match.status_change(profile, chat_to_colleague.id, State.INVITED, Position.INVITED,
-                            user_data=(TAG_KEY, chat_to_colleague.tag)),
-        f"the chat offered to {colleague.name}", since=since_next)
-    done = await expect.sequence(first, chat_to_colleague.id, "REJECT-02", [
-        match.status_change(profile, chat_to_colleague.id, State.COMPLETED),
-    ], since=since_first)
+        colleague,
+        "REJECT-02",
+        match.status_change(
+            profile,
+            chat_to_colleague.id,
+            State.INVITED,
+            Position.INVITED,
+            user_data=(TAG_KEY, chat_to_colleague.tag),
+        ),
+        f"the chat offered to {colleague.name}",
+        since=since_next,
+    )
+    done = await expect.sequence(
+        first,
+        chat_to_colleague.id,
+        "REJECT-02",
+        [
+            match.status_change(profile, chat_to_colleague.id, State.COMPLETED),
+        ],
+        since=since_first,
+    )
     accepted = await colleague.accept(chat_to_colleague.id, requirement="REJECT-02")
     messages = messages_in(accepted[-1].data)
     last = messages[-1] if messages else {}
-    expect.that(texts(profile, messages) == sent and type_of(profile, last) == MessageType.PARTICIPANT_JOINED,
-                "REJECT-02", f"the history holds the customer's messages {sent}, then the new owner's join",
-                brief(profile, messages))
-    expect.that(len([m for m in messages if type_of(profile, m) == MessageType.PARTICIPANT_JOINED]) == 2,
-                "REJECT-02", "no join of the agent that rejected", brief(profile, messages))
+    expect.that(
+        texts(profile, messages) == sent and type_of(profile, last) == MessageType.PARTICIPANT_JOINED,
+        "REJECT-02",
+        f"the history holds the customer's messages {sent}, then the new owner's join",
+        brief(profile, messages),
+    )
+    expect.that(
+        len([m for m in messages if type_of(profile, m) == MessageType.PARTICIPANT_JOINED]) == 2,
+        "REJECT-02",
+        "no join of the agent that rejected",
+        brief(profile, messages),
+    )
     # The agent that rejected is never offered the chat again.
     await expect.nothing_about(first, chat_to_colleague.id, "REJECT-02", since=done[-1].seq + 1)
 
@@ -65,6 +94,6 @@ async def test_reject_after_accept_fails_with_2(accepted_chat):
     before = await snapshot(agent, accepted_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.REJECT)
-    await refused_without_effect(agent, accepted_chat.id, reply, "REJECT-03", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
-
+    await refused_without_effect(
+        agent, accepted_chat.id, reply, "REJECT-03", Status.INVALID_PARAMETER, before=before, since=since
+    )

@@ -22,8 +22,9 @@ async def _history(agent, chat_id, profile, requirement, **fields):
     since = agent.notifications.mark()
     reply = await agent.client.perform(chat_id, Operation.REQUEST_CHAT_HISTORY, **fields)
     expect.success(reply, requirement)
-    found = await expect.notification(agent, requirement, match.chat_history(profile, chat_id),
-                                      "the requested ChatHistory", since=since)
+    found = await expect.notification(
+        agent, requirement, match.chat_history(profile, chat_id), "the requested ChatHistory", since=since
+    )
     return messages_in(found.data)
 
 
@@ -36,8 +37,13 @@ async def _busy_chat(chat, profile):
     await owner.send_typing(chat.id, started=True)
     await owner.send_message(chat.id, "from the agent")
     await owner.send_typing(chat.id, started=False)
-    await expect.notification(owner, "HISTORY-01", match.new_message(profile, chat.id, text="from the customer"),
-                              "the customer's message", since=since)
+    await expect.notification(
+        owner,
+        "HISTORY-01",
+        match.new_message(profile, chat.id, text="from the customer"),
+        "the customer's message",
+        since=since,
+    )
 
 
 @pytest.mark.requirement("HISTORY-01")
@@ -48,10 +54,18 @@ async def test_request_chat_history_is_complete_and_matches_the_live_view(accept
     live = live_view(profile, owner, accepted_chat.id)
     messages = await _history(owner, accepted_chat.id, profile, "HISTORY-01")
     indexes = [index_of(m) for m in messages]
-    expect.that(indexes == list(range(1, len(messages) + 1)), "HISTORY-01", "indexes exactly 1..n, in order",
-                brief(profile, messages))
-    expect.that(brief(profile, live) == brief(profile, messages), "HISTORY-01",
-                f"the history agrees with what the agent saw live: {brief(profile, live)}", brief(profile, messages))
+    expect.that(
+        indexes == list(range(1, len(messages) + 1)),
+        "HISTORY-01",
+        "indexes exactly 1..n, in order",
+        brief(profile, messages),
+    )
+    expect.that(
+        brief(profile, live) == brief(profile, messages),
+        "HISTORY-01",
+        f"the history agrees with what the agent saw live: {brief(profile, live)}",
+        brief(profile, messages),
+    )
 
 
 @pytest.mark.requirement("HISTORY-01")
@@ -60,10 +74,18 @@ async def test_request_chat_history_by_a_consultant_includes_agent_only_events(c
     await consultant.send_message(consultation_joined.id, "between agents")
     messages = await _history(owner, consultation_joined.id, profile, "HISTORY-01")
     mine = await _history(consultant, consultation_joined.id, profile, "HISTORY-01")
-    expect.that([index_of(m) for m in mine] == list(range(1, len(mine) + 1)), "HISTORY-01",
-                "the consultant's history has indexes exactly 1..n", brief(profile, mine))
-    expect.that(brief(profile, mine) == brief(profile, messages), "HISTORY-01",
-                f"the same history as the owner's: {brief(profile, messages)}", brief(profile, mine))
+    expect.that(
+        [index_of(m) for m in mine] == list(range(1, len(mine) + 1)),
+        "HISTORY-01",
+        "the consultant's history has indexes exactly 1..n",
+        brief(profile, mine),
+    )
+    expect.that(
+        brief(profile, mine) == brief(profile, messages),
+        "HISTORY-01",
+        f"the same history as the owner's: {brief(profile, messages)}",
+        brief(profile, mine),
+    )
 
 
 @pytest.mark.requirement("HISTORY-02")
@@ -73,24 +95,30 @@ async def test_request_chat_history_from_an_event_id_starts_there(accepted_chat,
     everything = await _history(owner, accepted_chat.id, profile, "HISTORY-02", event_id=0)
     start = len(everything) - 2
     part = await _history(owner, accepted_chat.id, profile, "HISTORY-02", event_id=start)
-    expect.that(brief(profile, part) == brief(profile, everything[start - 1:]), "HISTORY-02",
-                f"the events from #{start} on, inclusive: {brief(profile, everything[start - 1:])}",
-                brief(profile, part))
+    expect.that(
+        brief(profile, part) == brief(profile, everything[start - 1 :]),
+        "HISTORY-02",
+        f"the events from #{start} on, inclusive: {brief(profile, everything[start - 1 :])}",
+        brief(profile, part),
+    )
     past = await _history(owner, accepted_chat.id, profile, "HISTORY-02", event_id=len(everything) + 1)
     expect.that(past == [], "HISTORY-02", "an empty history past the end", brief(profile, past))
 
 
 @pytest.mark.requirement("HISTORY-03", "STATUS-05")
 @pytest.mark.parametrize(
-    "event_id", [-1, True, 1.0, "1", None, [1]], ids=["negative", "boolean", "float", "string", "null", "list"]
+    "event_id",
+    [-1, True, 1.0, "1", None, [1]],
+    ids=["negative", "boolean", "float", "string", "null", "list"],
 )
 async def test_request_chat_history_with_an_invalid_event_id_fails_with_2(event_id, accepted_chat):
     agent = accepted_chat.owner
     before = await snapshot(agent, accepted_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.REQUEST_CHAT_HISTORY, event_id=event_id)
-    await refused_without_effect(agent, accepted_chat.id, reply, "HISTORY-03", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    await refused_without_effect(
+        agent, accepted_chat.id, reply, "HISTORY-03", Status.INVALID_PARAMETER, before=before, since=since
+    )
 
 
 @pytest.mark.requirement("HISTORY-03", "STATUS-05")
@@ -99,5 +127,6 @@ async def test_request_chat_history_while_invited_fails_with_2(invited_chat):
     before = await snapshot(agent, invited_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.REQUEST_CHAT_HISTORY, event_id=OMIT)
-    await refused_without_effect(agent, invited_chat.id, reply, "HISTORY-03", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    await refused_without_effect(
+        agent, invited_chat.id, reply, "HISTORY-03", Status.INVALID_PARAMETER, before=before, since=since
+    )

@@ -31,13 +31,21 @@ async def test_send_message_reaches_the_customer_unchanged(text, accepted_chat, 
     reply = await agent.client.perform(accepted_chat.id, Operation.SEND_MESSAGE, text=text)
     expect.success(reply, "MESSAGE-01")
     await expect.notification(
-        agent, "MESSAGE-01",
-        match.new_message(profile, accepted_chat.id, type=MessageType.TEXT, text=text,
-                          visibility=Visibility.ALL),
-        "NewMessages with the exact text, visible to all", since=since)
+        agent,
+        "MESSAGE-01",
+        match.new_message(
+            profile, accepted_chat.id, type=MessageType.TEXT, text=text, visibility=Visibility.ALL
+        ),
+        "NewMessages with the exact text, visible to all",
+        since=since,
+    )
     seen = await customer_transcript(customer)
-    expect.that(texts(profile, seen)[-1:] == [text], "MESSAGE-01", f"the customer's last message is {text!r}",
-                brief(profile, seen))
+    expect.that(
+        texts(profile, seen)[-1:] == [text],
+        "MESSAGE-01",
+        f"the customer's last message is {text!r}",
+        brief(profile, seen),
+    )
 
 
 @pytest.mark.requirement("MESSAGE-01")
@@ -47,9 +55,12 @@ async def test_send_message_by_the_owner_reaches_the_consultant(consultation_joi
     reply = await owner.client.perform(consultation_joined.id, Operation.SEND_MESSAGE, text=TRICKY)
     expect.success(reply, "MESSAGE-01")
     await expect.notification(
-        consultant, "MESSAGE-01",
+        consultant,
+        "MESSAGE-01",
         match.new_message(profile, consultation_joined.id, type=MessageType.TEXT, text=TRICKY),
-        "the owner's message, as NewMessages to the consultant", since=since)
+        "the owner's message, as NewMessages to the consultant",
+        since=since,
+    )
 
 
 @pytest.mark.requirement("MESSAGE-02")
@@ -61,17 +72,29 @@ async def test_send_message_indexes_grow_by_one_in_the_same_order_for_all(accept
     expect.success(reply, "MESSAGE-02")
     await customer.send("the customer answers")
     await agent.send_message(accepted_chat.id, "and the agent again")
-    await expect.notification(agent, "MESSAGE-02", match.new_message(profile, accepted_chat.id,
-                              text="the customer answers"), "the customer's message", since=since)
+    await expect.notification(
+        agent,
+        "MESSAGE-02",
+        match.new_message(profile, accepted_chat.id, text="the customer answers"),
+        "the customer's message",
+        since=since,
+    )
     live = [m for n in agent.notifications.about(accepted_chat.id, since) for m in messages_in(n.data)]
     indexes = [index_of(m) for m in live]
     first = indexes[0] if indexes and isinstance(indexes[0], int) else 0
-    expect.that(len(live) == 4 and indexes == list(range(first, first + 4)), "MESSAGE-02",
-                "four events with consecutive, increasing indexes", brief(profile, live))
+    expect.that(
+        len(live) == 4 and indexes == list(range(first, first + 4)),
+        "MESSAGE-02",
+        "four events with consecutive, increasing indexes",
+        brief(profile, live),
+    )
     seen = [m for m in await customer_transcript(customer) if index_of(m) in indexes]
-    expect.that([index_of(m) for m in seen] == indexes and texts(profile, seen) == texts(profile, live),
-                "MESSAGE-02", f"the customer sees the same events in the same order: {brief(profile, live)}",
-                brief(profile, seen))
+    expect.that(
+        [index_of(m) for m in seen] == indexes and texts(profile, seen) == texts(profile, live),
+        "MESSAGE-02",
+        f"the customer sees the same events in the same order: {brief(profile, live)}",
+        brief(profile, seen),
+    )
 
 
 @pytest.mark.requirement("MESSAGE-03", "STATUS-05")
@@ -95,25 +118,48 @@ async def test_send_message_with_bad_text_fails_and_changes_nothing(text, status
     shown = await customer_transcript(customer)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.SEND_MESSAGE, text=text)
-    await refused_without_effect(agent, accepted_chat.id, reply, "MESSAGE-03", status, before=before, since=since)
+    await refused_without_effect(
+        agent, accepted_chat.id, reply, "MESSAGE-03", status, before=before, since=since
+    )
     after = await customer_transcript(customer)
     expect.that(after == shown, "STATUS-05", "the customer's transcript unchanged", brief(profile, after))
 
 
 @pytest.mark.requirement("MESSAGE-04")
 async def test_send_message_by_a_consultant_stays_among_agents(consultation_joined, profile):
-    owner, consultant, customer = (consultation_joined.owner, consultation_joined.consultant,
-                                   consultation_joined.customer)
+    owner, consultant, customer = (
+        consultation_joined.owner,
+        consultation_joined.consultant,
+        consultation_joined.customer,
+    )
     since = owner.notifications.mark()
-    reply = await consultant.client.perform(consultation_joined.id, Operation.SEND_MESSAGE, text="agents only")
+    reply = await consultant.client.perform(
+        consultation_joined.id, Operation.SEND_MESSAGE, text="agents only"
+    )
     expect.success(reply, "MESSAGE-04")
     await expect.notification(
-        owner, "MESSAGE-04",
-        match.new_message(profile, consultation_joined.id, type=MessageType.TEXT, text="agents only",
-                          visibility=Visibility.AGENTS),
-        "the consultant's message, visibility Agents, to the owner", since=since)
+        owner,
+        "MESSAGE-04",
+        match.new_message(
+            profile,
+            consultation_joined.id,
+            type=MessageType.TEXT,
+            text="agents only",
+            visibility=Visibility.AGENTS,
+        ),
+        "the consultant's message, visibility Agents, to the owner",
+        since=since,
+    )
     seen = await customer_transcript(customer)
-    expect.that("agents only" not in texts(profile, seen), "MESSAGE-04",
-                "the customer never sees the consultant's message", brief(profile, seen))
-    leaked = [m for m in seen if type_of(profile, m) == MessageType.TEXT and visibility_of(profile, m) != Visibility.ALL]
+    expect.that(
+        "agents only" not in texts(profile, seen),
+        "MESSAGE-04",
+        "the customer never sees the consultant's message",
+        brief(profile, seen),
+    )
+    leaked = [
+        m
+        for m in seen
+        if type_of(profile, m) == MessageType.TEXT and visibility_of(profile, m) != Visibility.ALL
+    ]
     expect.that(not leaked, "MESSAGE-04", "only messages visible to all", brief(profile, leaked))

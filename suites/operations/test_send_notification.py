@@ -24,15 +24,25 @@ TYPING = [MessageType.TYPING_STARTED, MessageType.TYPING_STOPPED]
 async def test_send_notification_arrives_as_a_message_of_that_type(kind, accepted_chat, profile):
     agent, customer = accepted_chat.owner, accepted_chat.customer
     since = agent.notifications.mark()
-    reply = await agent.client.perform(accepted_chat.id, Operation.SEND_NOTIFICATION, notification=profile.wire(kind))
+    reply = await agent.client.perform(
+        accepted_chat.id, Operation.SEND_NOTIFICATION, notification=profile.wire(kind)
+    )
     expect.success(reply, "TYPING-01")
     seen = await expect.notification(
-        agent, "TYPING-01", match.new_message(profile, accepted_chat.id, type=kind, visibility=Visibility.ALL),
-        f"NewMessages with one {profile.wire(kind)} message, visible to all", since=since)
+        agent,
+        "TYPING-01",
+        match.new_message(profile, accepted_chat.id, type=kind, visibility=Visibility.ALL),
+        f"NewMessages with one {profile.wire(kind)} message, visible to all",
+        since=since,
+    )
     index = index_of(seen.data["messages"][0])
     shown = [m for m in await customer_transcript(customer) if index_of(m) == index]
-    expect.that(len(shown) == 1 and type_of(profile, shown[0]) == kind, "TYPING-01",
-                f"the customer sees #{index} as {profile.wire(kind)}", brief(profile, shown))
+    expect.that(
+        len(shown) == 1 and type_of(profile, shown[0]) == kind,
+        "TYPING-01",
+        f"the customer sees #{index} as {profile.wire(kind)}",
+        brief(profile, shown),
+    )
 
 
 @pytest.mark.requirement("TYPING-01")
@@ -40,16 +50,22 @@ async def test_send_notification_arrives_as_a_message_of_that_type(kind, accepte
 async def test_send_notification_by_a_consultant_reaches_the_owner_only(kind, consultation_joined, profile):
     owner, consultant = consultation_joined.owner, consultation_joined.consultant
     since = owner.notifications.mark()
-    reply = await consultant.client.perform(consultation_joined.id, Operation.SEND_NOTIFICATION,
-                                            notification=profile.wire(kind))
+    reply = await consultant.client.perform(
+        consultation_joined.id, Operation.SEND_NOTIFICATION, notification=profile.wire(kind)
+    )
     expect.success(reply, "TYPING-01")
     seen = await expect.notification(
-        owner, "TYPING-01",
+        owner,
+        "TYPING-01",
         match.new_message(profile, consultation_joined.id, type=kind, visibility=Visibility.AGENTS),
-        f"the consultant's {profile.wire(kind)}, visibility Agents", since=since)
+        f"the consultant's {profile.wire(kind)}, visibility Agents",
+        since=since,
+    )
     index = index_of(seen.data["messages"][0])
     shown = [m for m in await customer_transcript(consultation_joined.customer) if index_of(m) == index]
-    expect.that(not shown, "TYPING-01", "the customer does not see the consultant typing", brief(profile, shown))
+    expect.that(
+        not shown, "TYPING-01", "the customer does not see the consultant typing", brief(profile, shown)
+    )
 
 
 @pytest.mark.requirement("TYPING-02", "STATUS-05")
@@ -68,7 +84,9 @@ async def test_send_notification_by_a_consultant_reaches_the_owner_only(kind, co
     ],
     ids=["missing", "empty", "unknown", "wrong-case", "text", "participant-left", "null", "number", "list"],
 )
-async def test_send_notification_with_a_bad_value_fails_and_changes_nothing(value, status, accepted_chat, profile):
+async def test_send_notification_with_a_bad_value_fails_and_changes_nothing(
+    value, status, accepted_chat, profile
+):
     agent = accepted_chat.owner
     if isinstance(value, MessageType):
         value = profile.wire(value)
@@ -77,4 +95,6 @@ async def test_send_notification_with_a_bad_value_fails_and_changes_nothing(valu
     before = await snapshot(agent, accepted_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.SEND_NOTIFICATION, notification=value)
-    await refused_without_effect(agent, accepted_chat.id, reply, "TYPING-02", status, before=before, since=since)
+    await refused_without_effect(
+        agent, accepted_chat.id, reply, "TYPING-02", status, before=before, since=since
+    )

@@ -26,16 +26,33 @@ async def test_stop_by_the_consultant_tells_the_owner_it_left(consultation_joine
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await consultant.client.perform(consultation_joined.id, Operation.STOP_PROCESSING)
     expect.success(reply, "STOP-01")
-    await expect.sequence(consultant, consultation_joined.id, "STOP-01", [_completed(profile, consultation_joined.id)],
-                          since=since)
-    await expect.sequence(owner, consultation_joined.id, "STOP-01", [
-        match.participants_updated(profile, consultation_joined.id),
-        match.new_message(profile, consultation_joined.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.AGENTS),
-        match.status_change(profile, consultation_joined.id, State.PROCESSING, Position.OWNER),
-    ], since=since_owner)
+    await expect.sequence(
+        consultant,
+        consultation_joined.id,
+        "STOP-01",
+        [_completed(profile, consultation_joined.id)],
+        since=since,
+    )
+    await expect.sequence(
+        owner,
+        consultation_joined.id,
+        "STOP-01",
+        [
+            match.participants_updated(profile, consultation_joined.id),
+            match.new_message(
+                profile, consultation_joined.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.AGENTS
+            ),
+            match.status_change(profile, consultation_joined.id, State.PROCESSING, Position.OWNER),
+        ],
+        since=since_owner,
+    )
     after = await customer_transcript(consultation_joined.customer)
-    expect.that(after == shown, "STOP-01", "the customer sees nothing of the consultant leaving",
-                brief(profile, after))
+    expect.that(
+        after == shown,
+        "STOP-01",
+        "the customer sees nothing of the consultant leaving",
+        brief(profile, after),
+    )
 
 
 @pytest.mark.requirement("STOP-01")
@@ -45,14 +62,26 @@ async def test_stop_by_a_conference_member_leaves_the_other_owner(conference, pr
     reply = await member.client.perform(conference.id, Operation.STOP_PROCESSING)
     expect.success(reply, "STOP-01")
     await expect.sequence(member, conference.id, "STOP-01", [_completed(profile, conference.id)], since=since)
-    await expect.sequence(owner, conference.id, "STOP-01", [
-        match.participants_updated(profile, conference.id),
-        match.new_message(profile, conference.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.ALL),
-        match.status_change(profile, conference.id, State.PROCESSING, Position.OWNER),
-    ], since=since_owner)
+    await expect.sequence(
+        owner,
+        conference.id,
+        "STOP-01",
+        [
+            match.participants_updated(profile, conference.id),
+            match.new_message(
+                profile, conference.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.ALL
+            ),
+            match.status_change(profile, conference.id, State.PROCESSING, Position.OWNER),
+        ],
+        since=since_owner,
+    )
     seen = await customer_transcript(conference.customer)
-    expect.that(type_of(profile, seen[-1] if seen else {}) == MessageType.PARTICIPANT_LEFT, "STOP-01",
-                "the customer sees the member's ParticipantLeft", brief(profile, seen))
+    expect.that(
+        type_of(profile, seen[-1] if seen else {}) == MessageType.PARTICIPANT_LEFT,
+        "STOP-01",
+        "the customer sees the member's ParticipantLeft",
+        brief(profile, seen),
+    )
 
 
 @pytest.mark.requirement("STOP-01", "STOP-02")
@@ -61,13 +90,21 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.STOP_PROCESSING)
     expect.success(reply, "STOP-01")
-    await expect.sequence(agent, accepted_chat.id, "STOP-01", [_completed(profile, accepted_chat.id)], since=since)
+    await expect.sequence(
+        agent, accepted_chat.id, "STOP-01", [_completed(profile, accepted_chat.id)], since=since
+    )
     refreshed = await customer.client.refresh(1)
     expect.success(refreshed, "STOP-02")
     seen = await customer_transcript(customer)
-    expect.that(type_of(profile, seen[-1] if seen else {}) == MessageType.PARTICIPANT_LEFT, "STOP-01",
-                "the customer sees the agent's ParticipantLeft", brief(profile, seen))
-    expect.that(customer.client.chat_ended, "STOP-02", "chatEnded true for the customer", refreshed.text[:300])
+    expect.that(
+        type_of(profile, seen[-1] if seen else {}) == MessageType.PARTICIPANT_LEFT,
+        "STOP-01",
+        "the customer sees the agent's ParticipantLeft",
+        brief(profile, seen),
+    )
+    expect.that(
+        customer.client.chat_ended, "STOP-02", "chatEnded true for the customer", refreshed.text[:300]
+    )
     await expect.nothing_about(agent, accepted_chat.id, "STOP-01", since=since + 1)
 
 
@@ -77,5 +114,6 @@ async def test_stop_while_invited_fails_with_2(invited_chat):
     before = await snapshot(agent, invited_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.STOP_PROCESSING)
-    await refused_without_effect(agent, invited_chat.id, reply, "STOP-03", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
+    await refused_without_effect(
+        agent, invited_chat.id, reply, "STOP-03", Status.INVALID_PARAMETER, before=before, since=since
+    )

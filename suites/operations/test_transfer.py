@@ -27,23 +27,39 @@ def _invited(profile, chat_id, tag):
 
 @pytest.mark.requirement("TRANSFER-01")
 async def test_transfer_to_a_ready_agent_completes_the_initiator_and_invites_the_target(
-        chat_to_colleague, profile):
+    chat_to_colleague, profile
+):
     owner, target_agent = chat_to_colleague.first, chat_to_colleague.next
     await owner.accept(chat_to_colleague.id)
     since_owner, since_target = owner.notifications.mark(), target_agent.notifications.mark()
     reply = await owner.client.perform(chat_to_colleague.id, Operation.TRANSFER, agent_id=target_agent.id)
     expect.success(reply, "TRANSFER-01")
-    await expect.sequence(owner, chat_to_colleague.id, "TRANSFER-01", [
-        match.status_change(profile, chat_to_colleague.id, State.COMPLETED, Position.COMPLETED),
-    ], since=since_owner)
-    await expect.notification(target_agent, "TRANSFER-01", _invited(profile, chat_to_colleague.id,
-                              chat_to_colleague.tag), f"{target_agent.name} invited", since=since_target)
+    await expect.sequence(
+        owner,
+        chat_to_colleague.id,
+        "TRANSFER-01",
+        [
+            match.status_change(profile, chat_to_colleague.id, State.COMPLETED, Position.COMPLETED),
+        ],
+        since=since_owner,
+    )
+    await expect.notification(
+        target_agent,
+        "TRANSFER-01",
+        _invited(profile, chat_to_colleague.id, chat_to_colleague.tag),
+        f"{target_agent.name} invited",
+        since=since_target,
+    )
     await expect.nothing_about(owner, chat_to_colleague.id, "TRANSFER-01", since=since_owner + 1)
     seen = await customer_transcript(chat_to_colleague.customer)
     last = seen[-1] if seen else {}
-    expect.that(type_of(profile, last) == MessageType.PARTICIPANT_LEFT and visibility_of(profile, last)
-                == Visibility.ALL, "TRANSFER-01", "the customer sees the initiator's ParticipantLeft",
-                brief(profile, seen))
+    expect.that(
+        type_of(profile, last) == MessageType.PARTICIPANT_LEFT
+        and visibility_of(profile, last) == Visibility.ALL,
+        "TRANSFER-01",
+        "the customer sees the initiator's ParticipantLeft",
+        brief(profile, seen),
+    )
 
 
 @pytest.mark.requirement("TRANSFER-02")
@@ -51,22 +67,35 @@ async def test_transfer_to_a_skill_invites_an_agent_with_that_skill(chat_to_spec
     owner, specialist = chat_to_specialist.first, chat_to_specialist.next
     await owner.accept(chat_to_specialist.id)
     since = specialist.notifications.mark()
-    reply = await owner.client.perform(chat_to_specialist.id, Operation.TRANSFER, skill=chat_to_specialist.skill)
+    reply = await owner.client.perform(
+        chat_to_specialist.id, Operation.TRANSFER, skill=chat_to_specialist.skill
+    )
     expect.success(reply, "TRANSFER-02")
-    await expect.notification(specialist, "TRANSFER-02", _invited(profile, chat_to_specialist.id,
-                              chat_to_specialist.tag),
-                              f"{specialist.name}, the one Ready agent with skill {chat_to_specialist.skill}, "
-                              "invited", since=since)
+    await expect.notification(
+        specialist,
+        "TRANSFER-02",
+        _invited(profile, chat_to_specialist.id, chat_to_specialist.tag),
+        f"{specialist.name}, the one Ready agent with skill {chat_to_specialist.skill}, invited",
+        since=since,
+    )
 
 
 @pytest.mark.requirement("TRANSFER-03")
 async def test_transfer_gives_the_new_owner_the_whole_conversation(chat_to_colleague, profile):
-    owner, target_agent, customer = chat_to_colleague.first, chat_to_colleague.next, chat_to_colleague.customer
+    owner, target_agent, customer = (
+        chat_to_colleague.first,
+        chat_to_colleague.next,
+        chat_to_colleague.customer,
+    )
     await owner.accept(chat_to_colleague.id)
     await owner.send_message(chat_to_colleague.id, "let me pass you on")
     await customer.send("thanks")
-    await expect.notification(owner, "TRANSFER-03", match.new_message(profile, chat_to_colleague.id,
-                              text="thanks"), "the customer's thanks")
+    await expect.notification(
+        owner,
+        "TRANSFER-03",
+        match.new_message(profile, chat_to_colleague.id, text="thanks"),
+        "the customer's thanks",
+    )
     before = live_view(profile, owner, chat_to_colleague.id)
     since = target_agent.notifications.mark()
     await owner.transfer(chat_to_colleague.id, agent_id=target_agent.id, requirement="TRANSFER-03")
@@ -74,16 +103,30 @@ async def test_transfer_gives_the_new_owner_the_whole_conversation(chat_to_colle
     accepted = await target_agent.accept(chat_to_colleague.id, requirement="TRANSFER-03")
     history = messages_in(accepted[-1].data)
     n = len(before)
-    owner_name = next((sender_nickname(m) for m in reversed(before)
-                       if type_of(profile, m) == MessageType.PARTICIPANT_JOINED), None)
+    owner_name = next(
+        (
+            sender_nickname(m)
+            for m in reversed(before)
+            if type_of(profile, m) == MessageType.PARTICIPANT_JOINED
+        ),
+        None,
+    )
     tail = [type_of(profile, m) for m in history[n:]]
-    left = [sender_nickname(m) for m in history[n:n + 1]]
-    expect.that(brief(profile, history[:n]) == brief(profile, before), "TRANSFER-03",
-                f"the history starts with everything so far: {brief(profile, before)}", brief(profile, history))
-    expect.that(tail == [MessageType.PARTICIPANT_LEFT, MessageType.PARTICIPANT_JOINED] and left == [owner_name]
-                and [index_of(m) for m in history] == list(range(1, len(history) + 1)),
-                "TRANSFER-03", "then the initiator's ParticipantLeft and the new owner's join, indexes 1..n",
-                brief(profile, history))
+    left = [sender_nickname(m) for m in history[n : n + 1]]
+    expect.that(
+        brief(profile, history[:n]) == brief(profile, before),
+        "TRANSFER-03",
+        f"the history starts with everything so far: {brief(profile, before)}",
+        brief(profile, history),
+    )
+    expect.that(
+        tail == [MessageType.PARTICIPANT_LEFT, MessageType.PARTICIPANT_JOINED]
+        and left == [owner_name]
+        and [index_of(m) for m in history] == list(range(1, len(history) + 1)),
+        "TRANSFER-03",
+        "then the initiator's ParticipantLeft and the new owner's join, indexes 1..n",
+        brief(profile, history),
+    )
 
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
@@ -115,7 +158,9 @@ async def test_transfer_with_a_bad_target_fails_and_changes_nothing(how, status,
     before = await snapshot(agent, accepted_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.TRANSFER, **fields)
-    await refused_without_effect(agent, accepted_chat.id, reply, "TRANSFER-04", status, before=before, since=since)
+    await refused_without_effect(
+        agent, accepted_chat.id, reply, "TRANSFER-04", status, before=before, since=since
+    )
 
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
@@ -129,8 +174,15 @@ async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialis
         since = owner.notifications.mark()
         fields = {"agent_id": specialist.id} if by == "agent" else {"skill": chat_to_specialist.skill}
         reply = await owner.client.perform(chat_to_specialist.id, Operation.TRANSFER, **fields)
-        await refused_without_effect(owner, chat_to_specialist.id, reply, "TRANSFER-04",
-                                     Status.INVALID_PARAMETER, before=before, since=since)
+        await refused_without_effect(
+            owner,
+            chat_to_specialist.id,
+            reply,
+            "TRANSFER-04",
+            Status.INVALID_PARAMETER,
+            before=before,
+            since=since,
+        )
     finally:
         await specialist.ready()
 
@@ -145,6 +197,12 @@ async def test_transfer_to_an_agent_already_invited_fails_with_2(chat_to_colleag
     before = await snapshot(colleague, chat_to_colleague.id)
     since = colleague.notifications.mark()
     reply = await colleague.client.perform(chat_to_colleague.id, Operation.TRANSFER, agent_id=first.id)
-    await refused_without_effect(colleague, chat_to_colleague.id, reply, "TRANSFER-04", Status.INVALID_PARAMETER,
-                                 before=before, since=since)
-
+    await refused_without_effect(
+        colleague,
+        chat_to_colleague.id,
+        reply,
+        "TRANSFER-04",
+        Status.INVALID_PARAMETER,
+        before=before,
+        since=since,
+    )

@@ -194,11 +194,14 @@ class _App:
         if not (path == prefix or path.startswith(prefix + "/")):
             return self.not_found()
         identity = self.identify(request)
+        # CometD clients may append the message type to the URL (.../notifications/handshake)
+        bayeux_path = self.http.notifications_path
+        notifications = path == bayeux_path or path.startswith(bayeux_path + "/")
         if isinstance(identity, AuthFailure):
-            if path == self.http.notifications_path and method == "POST" and identity is AuthFailure.MISSING:
+            if notifications and method == "POST" and identity is AuthFailure.MISSING:
                 return await self.bayeux.endpoint(request)
             return self.unauthorized()
-        if path == self.http.notifications_path:
+        if notifications:
             return await self.bayeux.endpoint(request) if method == "POST" else self.not_found()
         session: Session = request.state.session
         if method == "POST" and not self.csrf_ok(request, session, path):

@@ -60,6 +60,7 @@ class _Client:
     queue: deque[Message] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     held: object | None = None  # token of the connect currently held, if any
+    connected: bool = False  # a first connect was answered (it is never held, as CometD does)
     last_batch: list[Message] = field(default_factory=list)
 
 
@@ -196,7 +197,8 @@ class BayeuxServer:
         client = self._client_of(message)
         if client is None:
             return [self._unknown_client(message, CONNECT)]
-        timeout_s = self._timeout_of(message)
+        timeout_s = self._timeout_of(message, first=not client.connected)
+        client.connected = True
         if client.held is not None:
             # the previous connect is still held: the HTTP client gave it up; answer it empty
             if "redeliver-after-reconnect" in self._faults:
@@ -236,10 +238,10 @@ class BayeuxServer:
             reply["advice"] = self._advice()
         return [*delivered, reply]
 
-    def _timeout_of(self, message: Message) -> float:
-        timeout_ms = self._max_timeout_ms
+    def _timeout_of(self, message: Message, first: bool) -> float:
+        timeout_ms = 0 if first else self._max_timeout_ms
         advice = message.get("advice")
-        if isinstance(advice, dict):
+        if isinstance(advice, dict) and not first:
             asked = advice.get("timeout")
             if isinstance(asked, int | float) and not isinstance(asked, bool) and asked >= 0:
                 timeout_ms = min(int(asked), self._max_timeout_ms)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from conformance.spec.names import Channel, Field, Operation, RoutingKey
+from conformance.spec.names import Channel, Field, Notice, Operation, RoutingKey, State
 from conformance.spec.profile import DEFAULT_PROFILE
 
 HTTP = DEFAULT_PROFILE.http
@@ -47,14 +47,15 @@ class Session:
         assert reply[0]["successful"], reply
         return str(reply[0]["clientId"])
 
-    async def subscribed_client(self, *channels: str) -> str:
+    async def subscribed_client(self, *channels: str, first_connect: bool = True) -> str:
         client_id = await self.handshake()
         for channel in channels or (INTERACTIONS,):
             reply = await self.bayeux(
                 {"channel": "/meta/subscribe", "clientId": client_id, "subscription": channel}
             )
             assert reply[0]["successful"], reply
-        await self.connect(client_id, 0)
+        if first_connect:
+            await self.connect(client_id, 0)
         return client_id
 
     async def connect(
@@ -96,3 +97,46 @@ async def start_routed_chat(agent: Session, base_url: str, user: str = "alice") 
         start = await customer.post(f"{HTTP.gms_prefix}/customer-support", data=form)
     assert start.json()["statusCode"] == 0, start.text
     return dict(start.json())
+
+
+def expected_chat_notices() -> list[tuple[str, str]]:
+    """(notificationType, state or text) of the notifications `drive_chat` causes, in order."""
+    p = DEFAULT_PROFILE
+    status, history, new = (
+        p.wire(n) for n in (Notice.STATUS_CHANGE, Notice.CHAT_HISTORY, Notice.NEW_MESSAGES)
+    )
+    return [
+        (status, p.wire(State.INVITED)),
+        (status, p.wire(State.PROCESSING)),
+        (p.wire(Notice.PARTICIPANTS_UPDATED), ""),
+        (history, ""),
+        (new, "first words"),
+        (new, "second words"),
+    ]
+
+
+def notice_of(data: dict[str, Any]) -> tuple[str, str]:
+    """The (notificationType, state or text) of one notification, to compare with the expected list."""
+    kind = data.get("notificationType", "")
+    if kind == DEFAULT_PROFILE.wire(Notice.STATUS_CHANGE):
+        return kind, data["interaction"]["state"]
+    if kind == DEFAULT_PROFILE.wire(Notice.NEW_MESSAGES):
+        return kind, data["messages"][0].get("text", "")
+    return kind, ""
+
+
+async def drive_chat(agent: Session, base_url: str, user: str = "alice") -> None:
+    """A real chat for the agent: Ready, routed invitation, Accept, two customer messages."""
+    start = await start_routed_chat(agent, base_url, user)
+    listed = await agent.client.get(f"{HTTP.api_prefix}/me/interactions")
+    (uri,) = listed.json()["uris"]
+    op = DEFAULT_PROFILE.wire(Field.OPERATION)
+    accept = await agent.post_json(uri, {op: DEFAULT_PROFILE.wire(Operation.ACCEPT)})
+    assert accept.json()["statusCode"] == 0, accept.text
+    keys = {k: start[k] for k in ("userId", "secureKey", "alias")}
+    async with httpx.AsyncClient(base_url=base_url) as customer:
+        for text in ("first words", "second words"):
+            sent = await customer.post(
+                f"{HTTP.gms_prefix}/customer-support/{start['chatId']}/send", data={**keys, "message": text}
+            )
+            assert sent.json()["statusCode"] == 0, sent.text

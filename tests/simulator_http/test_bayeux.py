@@ -99,6 +99,15 @@ async def test_connect_holds_until_a_message_then_fifo(server: ReferenceServer) 
     await agent.client.aclose()
 
 
+async def test_first_connect_answers_at_once(server: ReferenceServer) -> None:
+    agent = await login(server.url)
+    client_id = await agent.subscribed_client(first_connect=False)
+    start = time.monotonic()
+    await agent.connect(client_id)
+    assert time.monotonic() - start < 1.0
+    await agent.client.aclose()
+
+
 async def test_connect_timeout_is_honoured(server: ReferenceServer) -> None:
     agent = await login(server.url)
     client_id = await agent.subscribed_client()
@@ -175,7 +184,8 @@ async def test_expired_client_is_forgotten(make_server) -> None:  # type: ignore
     bayeux._expiry_s = 0.2
     agent = await login(server.url)
     client_id = await agent.subscribed_client()
-    await agent.connect(await agent.handshake(), 300)  # another client's connect outlives the expiry
+    other = await agent.subscribed_client()
+    await agent.connect(other, 300)  # another client's connect outlives the expiry
     reply = await agent.connect(client_id, 0)
     assert reply[-1]["error"].startswith("402:")
     await agent.client.aclose()

@@ -138,7 +138,7 @@ async def test_redeliver_after_reconnect(make_server: Make) -> None:
 
 async def test_idle_connect_overstays(make_server: Make) -> None:
     agent = await login(make_server("idle-connect-overstays").url)
-    client_id = await agent.subscribed_client()
+    client_id = await agent.subscribed_client(first_connect=False)
     start = time.monotonic()
     await agent.connect(client_id, 100)
     assert time.monotonic() - start > 3.0

@@ -113,11 +113,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # --hypothesis-profile is hypothesis's own option; it defaults here to the config's (ci).
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(*ids): the profile requirement IDs a suite test checks")
     if importlib.util.find_spec("conformance.fixtures") is not None:
         fixtures = importlib.import_module("conformance.fixtures")
         config.pluginmanager.register(fixtures, "gws_conformance_fixtures")
+    if config.getoption("allure_report_dir", None):
+        allure_report.register_result_cleaner()  # after allure-pytest's configure made its file writer
     state = RunState()
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "gws_conformance_results")

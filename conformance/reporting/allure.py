@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import allure
+import allure_commons
+import allure_pytest.utils
+import attr
 import pytest
 
 from conformance.spec import Level, Requirement
@@ -32,9 +35,55 @@ def label(item: pytest.Item, requirements: list[Requirement]) -> None:
     item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
 
 
+def printable(text: str) -> str:
+    """Lone surrogates (test inputs of STATUS-06) escaped, so the text can be written as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        value[:] = [_clean(v) for v in value]
+    elif isinstance(value, dict):
+        for key in list(value):
+            value[key] = _clean(value[key])
+    elif attr.has(type(value)):
+        for field in attr.fields(type(value)):
+            setattr(value, field.name, _clean(getattr(value, field.name)))
+    return value
+
+
+class SurrogateSafeResults:
+    """Registered with allure-commons after its file writer, so it runs first: makes results writable."""
+
+    @allure_commons.hookimpl
+    def report_result(self, result: object) -> None:
+        _clean(result)
+
+    @allure_commons.hookimpl
+    def report_container(self, container: object) -> None:
+        _clean(container)
+
+
+_md5 = allure_pytest.utils.md5
+
+
+def _printable_md5(*args: object) -> str:
+    return _md5(*(printable(a) if isinstance(a, str) else a for a in args))
+
+
+def register_result_cleaner() -> None:
+    """Keep allure-pytest from crashing on parameters and messages holding lone surrogates."""
+    allure_pytest.utils.md5 = _printable_md5  # its history id hashes parameter values as UTF-8
+    if not any(isinstance(p, SurrogateSafeResults) for p in allure_commons.plugin_manager.get_plugins()):
+        allure_commons.plugin_manager.register(SurrogateSafeResults())
+
+
 def attach_failure(transcript: str, expected_actual: str | None) -> None:
     """Attach to the running test (a no-op unless allure-pytest writes results)."""
     if transcript:
-        allure.attach(transcript, name="transcript", attachment_type=allure.attachment_type.TEXT)
+        allure.attach(printable(transcript), name="transcript", attachment_type=allure.attachment_type.TEXT)
     if expected_actual:
-        allure.attach(expected_actual, name="expected / actual", attachment_type=allure.attachment_type.TEXT)
+        text_type = allure.attachment_type.TEXT
+        allure.attach(printable(expected_actual), name="expected / actual", attachment_type=text_type)

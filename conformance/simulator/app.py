@@ -59,6 +59,7 @@ class _App:
             faults,
             max_timeout_ms=profile.limits.max_connect_timeout_ms,
             expiry_s=float(profile.limits.client_expiry_s),
+            max_body_bytes=profile.limits.max_body_bytes,
         )
 
     # -- authentication --------------------------------------------------------------------------

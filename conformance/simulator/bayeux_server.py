@@ -78,7 +78,9 @@ class BayeuxServer:
         max_timeout_ms: int = 30000,
         expiry_s: float = 30.0,
         channels: Iterable[str] | None = None,
+        max_body_bytes: int = 1024 * 1024,
     ) -> None:
+        self.max_body_bytes = max_body_bytes
         self._authenticate = authenticate
         self._faults = faults
         self._max_timeout_ms = max_timeout_ms
@@ -116,8 +118,10 @@ class BayeuxServer:
             return PlainTextResponse("Unauthorized", status_code=401)
         self._sweep()
         try:
-            raw = await request.body()
-            parsed = json.loads(raw)
+            raw = await _read_limited(request, self.max_body_bytes)
+            if raw is None:
+                return _bad_request("400::Body too large")
+            parsed = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
             return _bad_request("400::Body is not JSON")
         except Exception:
@@ -177,14 +181,15 @@ class BayeuxServer:
     def _subscription(self, message: Message, channel: str, client: _Client) -> Message:
         wanted = message.get("subscription")
         paths = wanted if isinstance(wanted, list) else [wanted]
-        for path in paths:
-            if not isinstance(path, str) or not path:
-                return _reply(message, channel, error="400::Missing subscription", client_id=client.id)
+        if not paths or not all(isinstance(path, str) and path for path in paths):
+            return _reply(message, channel, error="400::Missing subscription", client_id=client.id)
+        valid = [str(path) for path in paths]
+        for path in valid:
             if path.startswith("/meta/"):
                 return _reply(message, channel, error="403::Forbidden subscription", client_id=client.id)
             if path not in self._channels:
                 return _reply(message, channel, error="404::Unknown channel", client_id=client.id)
-        for path in paths:
+        for path in valid:
             if channel == SUBSCRIBE:
                 client.subscriptions.add(path)
             else:
@@ -293,6 +298,18 @@ def _reply(
     if error is not None:
         reply["error"] = error
     return reply
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _bad_request(error: str) -> Response:

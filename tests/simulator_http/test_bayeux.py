@@ -216,3 +216,10 @@ async def test_stop_wakes_held_connects_at_once(make_server) -> None:  # type: i
     assert time.monotonic() - start < 2.0
     await asyncio.gather(held, return_exceptions=True)
     await agent.client.aclose()
+
+
+async def test_oversized_bayeux_body_is_a_bayeux_error(server: ReferenceServer) -> None:
+    agent = await login(server.url)
+    response = await agent.client.post(NOTIFY, content=b"[" + b" " * (2 * 1024 * 1024) + b"]")
+    assert response.status_code == 400 and response.json()[0]["successful"] is False
+    await agent.client.aclose()

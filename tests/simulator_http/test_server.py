@@ -1,0 +1,63 @@
+"""The threaded runner and `serve`: start, stop, target file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
+from conformance.simulator.server import ReferenceServer, target_toml
+
+
+def test_start_answers_and_stop_is_quick() -> None:
+    server = ReferenceServer().start()
+    assert server.url.startswith("http://127.0.0.1:")
+    assert httpx.get(server.url + "/").status_code == 404
+    start = time.monotonic()
+    server.stop()
+    assert time.monotonic() - start < 2.0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/")
+
+
+def test_unknown_fault_is_refused() -> None:
+    with pytest.raises(ValueError, match="no-such-fault"):
+        ReferenceServer(["no-such-fault"])
+
+
+def test_target_file_describes_the_server() -> None:
+    with ReferenceServer() as server:
+        target = tomllib.loads(target_toml(server))
+    assert target["base_url"] == server.url and target["gms_url"] == server.url
+    assert target["service"] == SERVICE and target["csrf"] is True and target["routing"] == "hints"
+    assert [a["username"] for a in target["agents"]] == [a.user_name for a in BUILT_IN_AGENTS]
+    assert all(set(a) == {"username", "password", "id", "skills"} for a in target["agents"])
+
+
+def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
+    out = tmp_path / "target.toml"
+    code = (
+        "from pathlib import Path; from conformance.simulator.server import serve; "
+        f"serve('127.0.0.1', 0, ['me-without-uri'], Path({str(out)!r}))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "http://127.0.0.1:" in line and "me-without-uri" in line
+        url = tomllib.loads(out.read_text())["base_url"]
+        assert httpx.get(url + "/").status_code == 404
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

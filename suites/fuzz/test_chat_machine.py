@@ -129,6 +129,14 @@ class ChatMachine(RuleBasedStateMachine):
         expect.success(reply, "STATE-03")
         self._apply(chat, actor.name, op, target.name)
 
+    @rule(chat=chats)
+    def invited_agent_accepts(self, chat: ChatModel) -> None:
+        invited = chat.role(Position.INVITED)
+        if chat.id is not None and invited is not None:
+            reply = self.run(self.agents[invited].client.perform(chat.id, Operation.ACCEPT))
+            expect.success(reply, "STATE-03")
+            self._apply(chat, invited, Operation.ACCEPT, invited)
+
     @rule(chat=chats, action=st.sampled_from(["send", "typing", "disconnect"]))
     def customer_acts(self, chat: ChatModel, action: str) -> None:
         if not chat.customer_here or chat.ended:

@@ -22,7 +22,7 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.spec import ProfileError, load_profile
-from conformance.target import TargetError, open_target, preflight
+from conformance.target import TargetError, make_target, preflight
 
 PROG = "gws-conformance"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -138,16 +138,15 @@ def run(options: argparse.Namespace) -> int:
         status = pytest.main(_pytest_args(config, None, seed))
         return 0 if status in (0, 5) else int(status)
     shutil.rmtree(config.report_dir / "allure-results", ignore_errors=True)
-    try:
-        with open_target(config) as target:
-            try:
-                preflight(target)
-            except TargetError as err:
-                _write_error_summary(config, str(err))
-                return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
-            status = pytest.main(_pytest_args(config, target.base_url if target.embedded else None, seed))
-    except TargetError as err:
-        return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
+    if not config.embedded:
+        try:
+            preflight(make_target(config))
+        except TargetError as err:
+            _write_error_summary(config, str(err))
+            return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
+    # The embedded reference server is started by the plugin: one per process (xdist worker), so
+    # parallel workers never share agents.
+    status = pytest.main(_pytest_args(config, None, seed))
     if status == pytest.ExitCode.USAGE_ERROR:
         return EXIT_CONFIG_ERROR
     summary_path = config.report_dir / "summary.json"

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from chat_invariants import Violation, check_agent
 
 from conformance import expect, match
 from conformance.bayeux import BayeuxClient
@@ -36,6 +35,7 @@ from conformance.spec import (
     Status,
 )
 from conformance.transcript import Transcript
+from suites.flows.chat_invariants import Violation, check_agent
 
 TAG_KEY = "ConformanceTag"
 _serial = itertools.count(1)

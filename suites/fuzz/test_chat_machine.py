@@ -12,9 +12,7 @@ a short script of rule calls, which hypothesis prints.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +22,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 
 from conformance import expect
 from conformance.spec import INTERACTION_OPERATIONS, Field, MessageType, Operation, Position, State, Status
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "flows"))
-from chat_invariants import check_agent, raise_first
-from chat_steps import ChatFactory, Party, log_of, parties, profile
+from suites.flows.chat_invariants import check_agent, raise_first
+from suites.flows.chat_steps import ChatFactory, Party, log_of, parties, profile
 
 FIXTURES = (parties, profile)
 TAKING_PART = {

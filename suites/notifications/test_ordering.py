@@ -7,8 +7,6 @@ suites/flows/chat_invariants.py against a complete history taken by an agent sti
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +14,8 @@ import pytest
 from conformance import expect, match
 from conformance.bayeux import BayeuxClient
 from conformance.spec import Channel, MessageType, Operation, Position, Visibility
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "flows"))
-from chat_invariants import check_agent, check_customer, check_history_complete, raise_first
-from chat_steps import (
+from suites.flows.chat_invariants import check_agent, check_customer, check_history_complete, raise_first
+from suites.flows.chat_steps import (
     chats,
     customer_transcript,
     log_of,

@@ -1,5 +1,5 @@
-"""The flows' fixtures: agents as Parties, tagged chats (see chat_steps.py)."""
+"""The flows' fixtures: the harness's (conformance.fixtures) plus `chats` and `profile` (steps.py)."""
 
-from suites.flows.chat_steps import chats, offered_chat, owned_chat, p_a, p_b, p_c, parties, profile
+from suites.flows.steps import chats, profile
 
-__all__ = ["chats", "offered_chat", "owned_chat", "p_a", "p_b", "p_c", "parties", "profile"]
+__all__ = ["chats", "profile"]

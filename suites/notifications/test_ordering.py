@@ -12,36 +12,23 @@ from typing import Any
 import pytest
 
 from conformance import expect, match
+from conformance.actors import Agent
 from conformance.bayeux import BayeuxClient
 from conformance.spec import Channel, MessageType, Operation, Position, Visibility
 from suites.flows.chat_invariants import check_agent, check_customer, check_history_complete, raise_first
-from suites.flows.chat_steps import (
-    chats,
-    customer_transcript,
-    log_of,
-    offered_chat,
-    open_chat,
-    owned_chat,
-    p_a,
-    p_b,
-    p_c,
-    parties,
-    party_checks,
-    profile,
-    settle,
-)
+from suites.flows.steps import chats, log_of, party_checks, profile, settle
 
-FIXTURES = (chats, offered_chat, owned_chat, p_a, p_b, p_c, parties, profile)
+FIXTURES = (chats, profile)
 
 
 @pytest.mark.requirement("ORDER-01")
-async def test_consultation_round_each_agent_gets_profile_order(offered_chat, p_b, profile):
-    chat, owner = offered_chat, offered_chat.owner
+async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_b, profile):
+    chat, owner = new_chat, new_chat.owner
     await owner.accept(chat.id, requirement="ORDER-01")
-    await owner.initiate_consultation(chat.id, p_b.id, requirement="ORDER-01")
-    await p_b.wait_invitation(chat.tag)
+    await owner.initiate_consultation(chat.id, agent_b.id, requirement="ORDER-01")
+    await agent_b.wait_invitation(chat.tag)
     since = owner.notifications.mark()
-    await p_b.accept(chat.id, requirement="ORDER-01")
+    await agent_b.accept(chat.id, requirement="ORDER-01")
     await expect.sequence(
         owner,
         chat.id,
@@ -55,7 +42,7 @@ async def test_consultation_round_each_agent_gets_profile_order(offered_chat, p_
         "the consultant's join, as the owner sees it",
     )
     since = owner.notifications.mark()
-    await p_b.stop(chat.id, requirement="ORDER-01")
+    await agent_b.stop(chat.id, requirement="ORDER-01")
     await expect.sequence(
         owner,
         chat.id,
@@ -71,59 +58,70 @@ async def test_consultation_round_each_agent_gets_profile_order(offered_chat, p_
     await owner.send_message(chat.id, "after the consultant left")
     await chat.customer.send("still here")
     history = await owner.request_history(chat.id)
-    await settle(owner, p_b)
+    await settle(owner, agent_b)
     raise_first(
-        check_agent(profile, log_of(p_b, chat.id), history, who=p_b.name)
+        check_agent(profile, log_of(agent_b, chat.id), history, who=agent_b.name)
         + check_agent(profile, log_of(owner, chat.id), history, who=owner.name)
     )
 
 
 @pytest.mark.requirement("ORDER-02", "ORDER-03")
-async def test_messages_and_typing_both_ways_every_party_sees_one_history(offered_chat, profile):
-    chat, owner = offered_chat, offered_chat.owner
+async def test_messages_and_typing_both_ways_every_party_sees_one_history(new_chat, profile):
+    chat, owner = new_chat, new_chat.owner
     await chat.customer.send("before the accept")
     await owner.accept(chat.id, requirement="ORDER-03")
     for round_ in range(3):
-        await chat.customer.start_typing()
+        await chat.customer.typing(True)
         await chat.customer.send(f"customer {round_}")
-        await owner.send_typing(chat.id, MessageType.TYPING_STARTED)
+        await owner.send_typing(chat.id, started=True)
         await owner.send_message(chat.id, f"agent {round_}")
-        await owner.send_typing(chat.id, MessageType.TYPING_STOPPED)
+        await owner.send_typing(chat.id, started=False)
     history = await owner.request_history(chat.id)
     await settle(owner)
     raise_first(check_history_complete(profile, history, owner.name))
     raise_first(check_agent(profile, log_of(owner, chat.id), history, who=owner.name))
-    raise_first(check_customer(profile, await customer_transcript(chat.customer), history))
+    raise_first(check_customer(profile, await chat.customer.transcript_messages(), history))
+
+
+async def perform_ok(agent: Agent, chat_id: str, text: str) -> None:
+    """A SendMessage that must succeed; its notifications are judged later, all at once."""
+    expect.success(await agent.client.perform(chat_id, Operation.SEND_MESSAGE, text=text), "ORDER-04")
 
 
 @pytest.mark.requirement("ORDER-04")
-async def test_concurrent_senders_in_five_chats_keep_every_order(chats, p_a, p_b, p_c, profile):
-    pairs = [(p_a, p_b), (p_b, p_c), (p_c, p_a), (p_a, p_b), (p_b, p_c)]
-    chats = [await open_chat(chats, owner, member, conference=True) for owner, member in pairs]
+async def test_concurrent_senders_in_five_chats_keep_every_order(chats, agent_a, agent_b, agent_c, profile):
+    pairs = [
+        (agent_a, agent_b),
+        (agent_b, agent_c),
+        (agent_c, agent_a),
+        (agent_a, agent_b),
+        (agent_b, agent_c),
+    ]
+    made = [await chats.consultation(owner, member, conference=True) for owner, member in pairs]
 
     async def burst(send: Any, who: str) -> None:
         for i in range(20):
             await send(f"{who} {i}")
 
     senders = []
-    for n, (chat, (owner, member)) in enumerate(zip(chats, pairs, strict=True)):
+    for n, (chat, (owner, member)) in enumerate(zip(made, pairs, strict=True)):
         senders += [
             burst(chat.customer.send, f"c{n}-customer"),
             burst(
-                lambda text, o=owner, c=chat: o.do(c.id, Operation.SEND_MESSAGE, "ORDER-04", text=text),
+                lambda text, o=owner, c=chat: perform_ok(o, c.id, text),
                 f"c{n}-owner",
             ),
             burst(
-                lambda text, m=member, c=chat: m.do(c.id, Operation.SEND_MESSAGE, "ORDER-04", text=text),
+                lambda text, m=member, c=chat: perform_ok(m, c.id, text),
                 f"c{n}-member",
             ),
         ]
     await asyncio.gather(*senders)
-    for chat, (owner, member) in zip(chats, pairs, strict=True):
+    for chat, (owner, member) in zip(made, pairs, strict=True):
         history = await owner.request_history(chat.id)
         await settle(owner, member)
-        raise_first(party_checks(profile, chat, [owner, member], history, "ORDER-04"))
-        raise_first(check_customer(profile, await customer_transcript(chat.customer), history))
+        raise_first(party_checks(profile, chat.id, [owner, member], history, "ORDER-04"))
+        raise_first(check_customer(profile, await chat.customer.transcript_messages(), history))
         for sender in ("customer", "owner", "member"):
             texts = [m.get("text") for m in history if str(m.get("text", "")).split(" ")[0].endswith(sender)]
             expect.that(
@@ -135,8 +133,8 @@ async def test_concurrent_senders_in_five_chats_keep_every_order(chats, p_a, p_b
 
 
 @pytest.mark.requirement("NOTIFY-06")
-async def test_connect_dropped_while_queue_empty_loses_and_repeats_nothing(owned_chat, profile):
-    chat, owner = owned_chat, owned_chat.owner
+async def test_connect_dropped_while_queue_empty_loses_and_repeats_nothing(accepted_chat, profile):
+    chat, owner = accepted_chat, accepted_chat.owner
     for i in range(5):
         await chat.customer.send(f"before drop {i}")
         await owner.send_message(chat.id, f"reply {i}")  # the last batch delivered is about the chat
@@ -149,9 +147,9 @@ async def test_connect_dropped_while_queue_empty_loses_and_repeats_nothing(owned
 
 @pytest.mark.requirement("NOTIFY-06")
 async def test_second_client_dropping_its_connect_gets_every_message_once(
-    owned_chat, target, transcript, profile
+    accepted_chat, target, transcript, profile
 ):
-    chat, owner = owned_chat, owned_chat.owner
+    chat, owner = accepted_chat, accepted_chat.owner
     got: list[dict[str, Any]] = []
     second = BayeuxClient(
         owner.client.http,

@@ -1,0 +1,177 @@
+"""What the multi-step suites add on top of the harness (conformance.actors / conformance.fixtures).
+
+- `ChatBook` (fixture `chats`): starts any number of tagged chats pinned to chosen agents (the
+  state-named fixtures make one chat on agent_a), and cleans up every one of them with the harness's
+  `cleanup`; it also puts back every agent whose channel state a test changed (Ready, session started).
+- `barrier(agent, ready)`: a barrier that keeps the agent's channel state (the harness's
+  `Agent.barrier` sends Ready, which would make a NotReady agent Ready and let routing invite it).
+- `log_of`, `party_checks`, `settle`: an agent's notifications about one chat, judged by the pure checks
+  of chat_invariants.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from conformance import expect, match
+from conformance.actors import Agent, Customer
+from conformance.fixtures import Chat, cleanup
+from conformance.spec import ChannelState, Profile
+from conformance.transcript import Transcript
+from suites.flows.chat_invariants import Violation, check_agent
+
+
+@pytest.fixture
+def profile(target: Any) -> Profile:
+    return target.profile
+
+
+async def barrier(agent: Agent, ready: bool = True, requirement: str = "SESSION-01") -> int:
+    """Everything the server queued for this agent before now has arrived; the channel state is kept.
+    Returns the sequence number of the echo (the log's entries before it are complete)."""
+    if ready:
+        return await agent.barrier(requirement)
+    return (await agent.not_ready(requirement)).seq
+
+
+async def settle(*agents: Agent) -> None:
+    """Every notification produced so far has reached each of these (Ready) agents."""
+    for agent in agents:
+        await agent.barrier()
+
+
+def log_of(agent: Agent, interaction_id: str, since: int = 0) -> list[dict[str, Any]]:
+    """The `data` of every notification this agent received about the interaction, in arrival order."""
+    return [n.data for n in agent.notifications.about(interaction_id, since)]
+
+
+def party_checks(
+    profile: Profile,
+    chat_id: str,
+    agents: Sequence[Agent],
+    history: list[dict[str, Any]],
+    requirement: str | None = None,
+) -> list[Violation]:
+    """Every agent's invariants; with `requirement`, every violation is reported under it."""
+    found = [v for a in agents for v in check_agent(profile, log_of(a, chat_id), history, who=a.name)]
+    if requirement is not None:
+        found = [Violation(requirement, v.expected, f"[{v.requirement}] {v.actual}") for v in found]
+    return found
+
+
+class ChatBook:
+    """Tagged chats made by one test, and the agents whose channel state it changed."""
+
+    def __init__(
+        self, target: Any, transcript: Transcript, agents: tuple[Agent, ...], make_customer: Any, tag: str
+    ) -> None:
+        self.target, self.transcript, self.agents = target, transcript, agents
+        self.make_customer, self.base_tag = make_customer, tag
+        self.made: list[Chat] = []
+        self.loose: list[Customer] = []  # customers whose chat was never seen by an agent
+        self.touched: set[str] = set()  # agents a test made NotReady or ended the session of
+        self.count = 0
+
+    def new_tag(self) -> str:
+        self.count += 1
+        return f"{self.base_tag}-{self.count}"
+
+    async def customer(
+        self, tag: str, route_to_agent: Agent | None, route_to_skill: str | None = None
+    ) -> Customer:
+        """A started customer (no message yet), its chat carrying the tag and the routing hints."""
+        customer: Customer = self.make_customer(f"customer-{tag}")
+        self.loose.append(customer)
+        await customer.start(
+            route_to_agent=route_to_agent.name if route_to_agent else None,
+            route_to_skill=route_to_skill,
+            tag=tag,
+        )
+        return customer
+
+    def adopt(self, chat_id: str, tag: str, customer: Customer, owner: Agent) -> Chat:
+        """Record a chat (found by its invitation) for cleanup."""
+        if customer in self.loose:
+            self.loose.remove(customer)
+        chat = Chat(chat_id, tag, customer, owner)
+        self.made.append(chat)
+        return chat
+
+    async def invited(
+        self, owner: Agent, skill: str | None = None, first: str = "hello", requirement: str = "SESSION-02"
+    ) -> Chat:
+        """A chat routed to `owner` (and then to `skill`), one customer message, invitation seen."""
+        tag = self.new_tag()
+        since = owner.notifications.mark()
+        customer = await self.customer(tag, owner, skill)
+        await customer.send(first)
+        chat_id = await owner.wait_invitation(tag, requirement=requirement, since=since)
+        return self.adopt(chat_id, tag, customer, owner)
+
+    async def accepted(self, owner: Agent, skill: str | None = None) -> Chat:
+        chat = await self.invited(owner, skill)
+        await owner.accept(chat.id)
+        return chat
+
+    async def consultation(self, owner: Agent, consultant: Agent, conference: bool = False) -> Chat:
+        """An accepted chat with `consultant` joined (and, with `conference`, a conference)."""
+        chat = await self.accepted(owner)
+        since = consultant.notifications.mark()
+        await owner.initiate_consultation(chat.id, consultant.id)
+        await consultant.wait_invitation(chat.tag, requirement="CONSULT-01", since=since)
+        await consultant.accept(chat.id, requirement="CONSULT-02")
+        chat.consultant = consultant
+        if conference:
+            await owner.complete_conference(chat.id)
+        return chat
+
+    async def set_ready(self, agent: Agent, ready: bool) -> int:
+        """Ready or NotReady, confirmed; a NotReady agent is put back to Ready at teardown."""
+        if not ready:
+            self.touched.add(agent.name)
+        return (await (agent.ready() if ready else agent.not_ready())).seq
+
+    async def end_session(self, agent: Agent) -> None:
+        """EndContactCenterSession; the session is started again and the agent made Ready at teardown."""
+        self.touched.add(agent.name)
+        expect.success(await agent.client.end_session(), "SESSION-01")
+
+    async def close(self) -> None:
+        """Clean every chat, disconnect stray customers, then put the touched agents back to Ready
+        (last, so a queued chat of this test cannot reach them)."""
+        for chat in self.made:
+            await cleanup(chat, self.agents, self.transcript)
+        for customer in self.loose:
+            try:
+                if customer.client.chat_id is not None and not customer.client.chat_ended:
+                    await customer.client.disconnect()
+                await customer.aclose()
+            except Exception as err:  # cleanup never raises; the transcript says what went wrong
+                self.transcript.note("customer", f"cleanup disconnect failed: {err!r}")
+        for agent in self.agents:
+            if agent.name not in self.touched:
+                continue
+            try:
+                await agent.client.start_session()
+                since = agent.notifications.mark()
+                await agent.client.set_ready()
+                await agent.notifications.wait_for(
+                    match.channel_state(agent.profile, ChannelState.READY), agent.timeout_s, since, "Ready"
+                )
+            except Exception as err:
+                self.transcript.note(agent.name, f"restoring Ready failed: {err!r}")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def chats(
+    target: Any, transcript: Transcript, agents: tuple[Agent, ...], make_customer: Any, tag: str
+) -> AsyncIterator[ChatBook]:
+    book = ChatBook(target, transcript, agents, make_customer, tag)
+    try:
+        yield book
+    finally:
+        await book.close()

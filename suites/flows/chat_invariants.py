@@ -230,6 +230,17 @@ def check_agent(
             and _is_own_join_or_leave(profile, m, pid)
         ]
         window_end = min(own_leave) if own_leave else start
+        # CompleteTransfer: the consultant's public join comes in the initiator's departing step
+        # (right before its leave), and a departing agent is told nothing of that step (rule 3).
+        before_leave = by_index.get(window_end - 1)
+        if (
+            own_leave
+            and before_leave is not None
+            and before_leave.get("type") == profile.wire(MessageType.PARTICIPANT_JOINED)
+            and before_leave.get("visibility") == profile.wire(Visibility.ALL)
+            and not _is_own_join_or_leave(profile, before_leave, pid)
+        ):
+            window_end -= 2  # the window ends before that join (its own leave is never live anyway)
     live_idx = [m.get("index") for m in live]
     expected_idx = [
         m.get("index")

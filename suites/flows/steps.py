@@ -20,7 +20,8 @@ import pytest_asyncio
 from conformance import expect, match
 from conformance.actors import Agent, Customer
 from conformance.fixtures import Chat, cleanup
-from conformance.spec import ChannelState, Profile
+from conformance.notifications import Notification
+from conformance.spec import ChannelState, MessageType, Profile, Visibility
 from conformance.transcript import Transcript
 from suites.flows.chat_invariants import Violation, check_agent
 
@@ -175,3 +176,67 @@ async def chats(
         yield book
     finally:
         await book.close()
+
+
+async def exactly(
+    agent: Agent,
+    chat_id: str,
+    requirement: str,
+    since: int,
+    predicates: Sequence[Any],
+    description: str,
+    ready: bool = True,
+) -> list[Notification]:
+    """After a barrier: the notifications about the chat since `since` are exactly these, in order."""
+    until = await barrier(agent, ready)
+    got = agent.notifications.about(chat_id, since, until)
+    seen = "\n  ".join(n.brief() for n in got) or "(nothing)"
+    expect.that(
+        len(got) == len(predicates),
+        requirement,
+        f"{agent.name}: {description}: exactly {len(predicates)} notification(s)",
+        f"{len(got)}:\n  {seen}",
+    )
+    for i, (n, predicate) in enumerate(zip(got, predicates, strict=True)):
+        why = predicate(n)
+        expect.that(
+            why is None or why is True,
+            requirement,
+            f"{agent.name}: {description}: notification {i + 1} as the profile orders it",
+            f"{why}; in order:\n  {seen}",
+        )
+    return got
+
+
+async def customer_sees(
+    customer: Customer,
+    profile: Profile,
+    requirement: str,
+    type: MessageType,
+    text: str | None = None,
+    nickname: str | None = None,
+) -> dict[str, Any]:
+    """The customer's transcript comes to hold such a message (All visibility: it is the customer's)."""
+
+    def check(m: dict[str, Any]) -> str | None:
+        why = match.message_matches(profile, m, type, text, visibility=Visibility.ALL)
+        sender = m.get("from") if isinstance(m.get("from"), dict) else {}
+        if why is None and nickname is not None and sender.get("nickname") != nickname:
+            return f"from {sender.get('nickname')!r}"
+        return why
+
+    what = f"{profile.wire(type)} {text or ''} {nickname or ''}".strip()
+    return await customer.wait_for_message(check, description=what, requirement=requirement)
+
+
+def indexes_of(messages: Sequence[dict[str, Any]]) -> list[Any]:
+    return [m.get("index") for m in messages]
+
+
+def texts_of(profile: Profile, messages: Sequence[dict[str, Any]]) -> list[Any]:
+    return [m.get("text") for m in messages if m.get("type") == profile.wire(MessageType.TEXT)]
+
+
+def nickname_of(message: dict[str, Any]) -> Any:
+    sender = message.get("from")
+    return sender.get("nickname") if isinstance(sender, dict) else None

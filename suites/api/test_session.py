@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conformance import expect, match
+from conformance.actors import Agent, AgentSpec
 from conformance.notifications import INTERACTION
-from conformance.spec import ChannelState, Field, Operation, Status
+from conformance.spec import Channel, ChannelState, Field, Operation, Status
 
 
 @pytest.mark.requirement("SESSION-01")
@@ -32,6 +33,39 @@ async def test_start_session_twice_and_ready_not_ready_are_confirmed(agent_c, pa
             )
     finally:
         await agent.client.set_ready()
+
+
+@pytest.mark.requirement("SESSION-01")
+async def test_ready_on_a_fresh_session_is_confirmed(target, transcript, profile):
+    # Its own session and Bayeux client (not the shared agents), so a missing confirmation fails here.
+    spec = target.agents[-1]
+    agent = Agent(
+        AgentSpec(spec.username, spec.password, spec.id, tuple(spec.skills)),
+        profile,
+        transcript,
+        target.timeout_s,
+        target.base_url,
+        verify_tls=target.verify_tls,
+        csrf=target.csrf,
+    )
+    try:
+        expect.success(await agent.client.login(), "AUTH-01")
+        expect.success(await agent.client.start_session(), "SESSION-01")
+        await agent.bayeux.handshake()
+        await agent.bayeux.subscribe(profile.wire(Channel.CHANNELS))
+        agent.bayeux.start()
+        mark = agent.notifications.mark()
+        expect.success(await agent.client.set_ready(), "SESSION-01")
+        await expect.notification(
+            agent,
+            "SESSION-01",
+            match.channel_state(profile, ChannelState.READY),
+            "ChannelStateChanged Ready",
+            since=mark,
+        )
+    finally:  # leaves the agent's session Ready, as the shared agents expect
+        await agent.bayeux.disconnect()
+        await agent.client.aclose()
 
 
 @pytest.mark.requirement("SESSION-02")

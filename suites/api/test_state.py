@@ -86,12 +86,16 @@ async def test_status_changes_walk_the_table_through_a_conference(conference, pr
 
 
 @pytest.mark.requirement("STATE-01", "STATE-04")
-async def test_status_changes_walk_the_table_through_a_rejected_consultation(consultation_invited, profile):
-    chat, owner, consultant = (
-        consultation_invited,
-        consultation_invited.owner,
-        consultation_invited.consultant,
+async def test_status_changes_walk_the_table_through_a_rejected_consultation(accepted_chat, agent_b, profile):
+    # Raw steps (not the consultation fixtures), so that a wrong StatusChange fails here, not in a setup.
+    chat, owner, consultant = accepted_chat, accepted_chat.owner, agent_b
+    mark = owner.notifications.mark()
+    reply = await owner.client.perform(chat.id, Operation.INITIATE_CONSULTATION, agent_id=consultant.spec.id)
+    expect.success(reply, "STATE-03")
+    await wait_status(
+        owner, profile, chat.id, "STATE-01", mark, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED
     )
+    await consultant.wait_invitation(chat.tag, requirement="STATE-01")
     mark = owner.notifications.mark()
     expect.success(await consultant.client.perform(chat.id, Operation.REJECT), "STATE-03")
     await wait_status(owner, profile, chat.id, "STATE-01", mark, State.PROCESSING, Position.OWNER)
@@ -238,7 +242,9 @@ async def test_rejected_chat_is_never_offered_again_to_the_rejecter(start_chat, 
 
 
 @pytest.mark.requirement("STATE-05")
-async def test_after_completed_nothing_arrives_and_every_operation_fails(consultation_joined, agent_c, profile):
+async def test_after_completed_nothing_arrives_and_every_operation_fails(
+    consultation_joined, agent_c, profile
+):
     # The consultant leaves while the chat goes on: it must hear nothing more of it.
     chat, consultant = consultation_joined, consultation_joined.consultant
     mark = consultant.notifications.mark()

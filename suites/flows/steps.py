@@ -240,3 +240,14 @@ def texts_of(profile: Profile, messages: Sequence[dict[str, Any]]) -> list[Any]:
 def nickname_of(message: dict[str, Any]) -> Any:
     sender = message.get("from")
     return sender.get("nickname") if isinstance(sender, dict) else None
+
+
+def sole_holder(agents: Sequence[Agent], besides: Agent) -> tuple[str, Agent] | None:
+    """A skill that exactly one agent other than `besides` has, and that agent (routing by skill then
+    has one candidate, so the test knows who must be invited)."""
+    skills = sorted({s for a in agents if a is not besides for s in a.spec.skills})
+    for skill in skills:
+        holders = [a for a in agents if a is not besides and skill in a.spec.skills]
+        if len(holders) == 1:
+            return skill, holders[0]
+    return None

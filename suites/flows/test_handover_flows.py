@@ -1,0 +1,251 @@
+"""Chats that change hands or lose a party: single-step transfer (to an agent, to a skill), a reject
+re-offered to another agent, consultations that go nowhere, and a customer who leaves mid-chat.
+Each step checks every agent's notifications exactly, and the histories stay continuous.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance import expect
+from conformance import match as m
+from conformance.actors import Agent
+from conformance.spec import MessageType, Position, Profile, State, Visibility
+from suites.flows.chat_invariants import check_customer, check_history_complete, raise_first
+from suites.flows.steps import (
+    ChatBook,
+    customer_sees,
+    exactly,
+    indexes_of,
+    nickname_of,
+    party_checks,
+    sole_holder,
+    texts_of,
+)
+
+TEXT, JOINED, LEFT = MessageType.TEXT, MessageType.PARTICIPANT_JOINED, MessageType.PARTICIPANT_LEFT
+ALL, AGENTS = Visibility.ALL, Visibility.AGENTS
+
+
+def status(p: Profile, cid: str, position: Position) -> m.Check:
+    state = {Position.INVITED: State.INVITED, Position.COMPLETED: State.COMPLETED}.get(
+        position, State.PROCESSING
+    )
+    return m.status_change(p, cid, state, position)
+
+
+def accept_history(notes: list[Any]) -> list[dict[str, Any]]:
+    """The messages of the ChatHistory an Agent.accept waited for (its last notification)."""
+    return list(notes[-1].data["messages"])
+
+
+def kinds(p: Profile, messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    return [(x.get("type"), nickname_of(x)) for x in messages]
+
+
+async def _transfer_and_continue(chats: ChatBook, a: Agent, b: Agent, p: Profile, **target: str) -> None:
+    """a owns a chat and transfers it (to b, or to b's skill); b accepts and carries on."""
+    chat = await chats.invited(a, first="customer 1")
+    cid, customer = chat.id, chat.customer
+    await a.accept(cid, nickname=a.name)
+    await a.send_message(cid, "agent 1")
+    since_a, since_b = a.notifications.mark(), b.notifications.mark()
+    requirement = "TRANSFER-02" if "skill" in target else "TRANSFER-01"
+    await a.transfer(cid, requirement=requirement, **target)
+    await exactly(a, cid, "TRANSFER-01", since_a, [status(p, cid, Position.COMPLETED)], "its transfer")
+    await b.wait_invitation(chat.tag, requirement=requirement, since=since_b)
+    await exactly(b, cid, requirement, since_b, [status(p, cid, Position.INVITED)], "the invitation")
+    await customer_sees(customer, p, "TRANSFER-01", LEFT, nickname=a.name)
+    await customer.send("customer while transferred")
+
+    history = accept_history(await b.accept(cid, nickname=b.name, requirement=requirement))
+    want = [
+        (p.wire(JOINED), "Customer"),
+        (p.wire(TEXT), "Customer"),
+        (p.wire(JOINED), a.name),
+        (p.wire(TEXT), a.name),
+        (p.wire(LEFT), a.name),
+        (p.wire(TEXT), "Customer"),
+        (p.wire(JOINED), b.name),
+    ]
+    expect.that(
+        kinds(p, history) == want and indexes_of(history) == list(range(1, len(history) + 1)),
+        "TRANSFER-03",
+        f"the new owner's history, indexes 1..n: {want}",
+        list(zip(indexes_of(history), kinds(p, history), strict=True)),
+    )
+    await customer_sees(customer, p, "ORDER-02", JOINED, nickname=b.name)
+    await b.send_message(cid, "new owner")
+    await customer_sees(customer, p, "MESSAGE-01", TEXT, "new owner", b.name)
+    full = await b.request_history(cid)
+    raise_first(check_history_complete(p, full, b.name))
+    raise_first(party_checks(p, cid, [a, b], full))
+    raise_first(check_customer(p, await customer.transcript_messages(), full))
+
+
+@pytest.mark.requirement("TRANSFER-01", "TRANSFER-03", "ORDER-02", "ORDER-03")
+async def test_transfer_to_an_agent_new_owner_continues_with_the_whole_history(
+    chats, agent_a, agent_b, profile
+):
+    await _transfer_and_continue(chats, agent_a, agent_b, profile, agent_id=agent_b.id)
+
+
+@pytest.mark.requirement("TRANSFER-02", "TRANSFER-03", "ORDER-02", "ORDER-03")
+async def test_transfer_to_a_skill_invites_its_agent_who_continues(chats, agents, agent_a, profile):
+    found = sole_holder(agents, agent_a)
+    if found is None:
+        pytest.skip("no skill is held by exactly one agent besides the first")
+    skill, holder = found
+    await _transfer_and_continue(chats, agent_a, holder, profile, skill=skill)
+
+
+@pytest.mark.requirement("REJECT-01", "REJECT-02", "STATE-04", "ORDER-03")
+async def test_reject_reoffers_to_the_skill_agent_whose_history_is_intact(chats, agents, agent_a, profile):
+    a, p = agent_a, profile
+    found = sole_holder(agents, a)
+    if found is None:
+        pytest.skip("no skill is held by exactly one agent besides the first")
+    skill, x = found
+    since_x = x.notifications.mark()
+    chat = await chats.invited(a, skill=skill, first="customer 1")
+    cid, customer = chat.id, chat.customer
+    since_a = a.notifications.mark()
+    await a.reject(cid)
+    await x.wait_invitation(chat.tag, requirement="REJECT-02", since=since_x)
+    await customer.send("customer 2")
+    history = accept_history(await x.accept(cid, nickname=x.name, requirement="REJECT-02"))
+    want = [
+        (p.wire(JOINED), "Customer"),
+        (p.wire(TEXT), "Customer"),
+        (p.wire(TEXT), "Customer"),
+        (p.wire(JOINED), x.name),
+    ]
+    expect.that(
+        kinds(p, history) == want
+        and texts_of(p, history) == ["customer 1", "customer 2"]
+        and indexes_of(history) == [1, 2, 3, 4],
+        "REJECT-02",
+        f"the new owner's history, nothing of the reject: {want}",
+        list(zip(indexes_of(history), kinds(p, history), strict=True)),
+    )
+    await exactly(a, cid, "STATE-04", since_a, [status(p, cid, Position.COMPLETED)], "never re-invited")
+    await x.send_message(cid, "hello from the second agent")
+    await customer_sees(customer, p, "MESSAGE-01", TEXT, "hello from the second agent", x.name)
+    seen = kinds(p, await customer.transcript_messages())
+    expect.that(
+        all(nick != a.name for _, nick in seen),
+        "REJECT-02",
+        "the customer sees nothing of the reject",
+        seen,
+    )
+
+
+@pytest.mark.requirement("CONSULT-03", "CUSTOMER-02", "STATE-01")
+async def test_rejected_consultation_gives_the_owner_plain_capabilities(consultation_invited, profile):
+    chat, p = consultation_invited, profile
+    a, b, cid = chat.owner, chat.consultant, chat.id
+    assert b is not None
+    since_a, since_b = a.notifications.mark(), b.notifications.mark()
+    await b.reject(cid)
+    await exactly(b, cid, "REJECT-01", since_b, [status(p, cid, Position.COMPLETED)], "its reject")
+    await exactly(a, cid, "CONSULT-03", since_a, [status(p, cid, Position.OWNER)], "the consultant's reject")
+    await a.send_message(cid, "back to you")
+    await customer_sees(chat.customer, p, "MESSAGE-01", TEXT, "back to you")
+    nicks = {nick for _, nick in kinds(p, await chat.customer.transcript_messages())}
+    expect.that(b.name not in nicks, "CUSTOMER-02", "the customer sees nothing of the consultation", nicks)
+
+
+@pytest.mark.requirement("STOP-01", "MESSAGE-04", "CUSTOMER-02", "ORDER-02", "ORDER-03")
+async def test_consultant_leaving_gives_the_owner_plain_capabilities(chats, agent_a, agent_b, profile):
+    a, b, p = agent_a, agent_b, profile
+    chat = await chats.consultation(a, b)
+    cid = chat.id
+    since_a = a.notifications.mark()
+    await b.send_message(cid, "private note")
+    note = m.new_message(p, cid, TEXT, "private note", visibility=AGENTS)
+    await exactly(a, cid, "MESSAGE-04", since_a, [note], "the consultant's note")
+    since_a, since_b = a.notifications.mark(), b.notifications.mark()
+    await b.stop(cid)
+    await exactly(b, cid, "STOP-01", since_b, [status(p, cid, Position.COMPLETED)], "its stop")
+    await exactly(
+        a,
+        cid,
+        "STOP-01",
+        since_a,
+        [
+            m.participants_updated(p, cid),
+            m.new_message(p, cid, LEFT, visibility=AGENTS),
+            status(p, cid, Position.OWNER),
+        ],
+        "the consultant's leave",
+    )
+    full = await a.request_history(cid)
+    transcript = await chat.customer.transcript_messages()
+    raise_first(party_checks(p, cid, [a, b], full))
+    raise_first(check_customer(p, transcript, full))
+    leaked = [x for x in transcript if nickname_of(x) == b.name or x.get("text") == "private note"]
+    expect.that(not leaked, "CUSTOMER-02", "nothing of the consultation for the customer", leaked)
+
+
+@pytest.mark.requirement("CUSTOMER-01", "STATE-01", "STOP-01", "STOP-02")
+async def test_customer_leaving_withdraws_the_consultation_and_reduces_capabilities(
+    consultation_invited, profile
+):
+    chat, p = consultation_invited, profile
+    a, b, cid = chat.owner, chat.consultant, chat.id
+    assert b is not None
+    since_a, since_b = a.notifications.mark(), b.notifications.mark()
+    await chat.customer.disconnect()
+    await exactly(b, cid, "CUSTOMER-01", since_b, [status(p, cid, Position.COMPLETED)], "the withdrawal")
+    await exactly(
+        a,
+        cid,
+        "CUSTOMER-01",
+        since_a,
+        [
+            m.participants_updated(p, cid),
+            m.new_message(p, cid, LEFT, visibility=ALL),
+            status(p, cid, Position.CUSTOMER_LEFT),
+        ],
+        "the customer's leave (one StatusChange, the final one)",
+    )
+    history = await a.request_history(cid)
+    raise_first(check_history_complete(p, history, a.name))
+    since_a = a.notifications.mark()
+    await a.stop(cid)
+    await exactly(a, cid, "STOP-01", since_a, [status(p, cid, Position.COMPLETED)], "its stop")
+    await chat.customer.transcript_messages()  # a refresh: it tells chatEnded
+    expect.that(chat.customer.client.chat_ended, "STOP-02", "the chat has ended for the customer", False)
+
+
+@pytest.mark.requirement("CUSTOMER-01", "STATE-01", "STOP-01")
+async def test_customer_leaving_a_consultation_leaves_both_agents_history_and_stop(
+    consultation_joined, profile
+):
+    chat, p = consultation_joined, profile
+    a, b, cid = chat.owner, chat.consultant, chat.id
+    assert b is not None
+    since_a, since_b = a.notifications.mark(), b.notifications.mark()
+    await chat.customer.disconnect()
+    left = [
+        m.participants_updated(p, cid),
+        m.new_message(p, cid, LEFT, visibility=ALL),
+        status(p, cid, Position.CUSTOMER_LEFT),
+    ]
+    await exactly(a, cid, "CUSTOMER-01", since_a, left, "the customer's leave")
+    await exactly(b, cid, "CUSTOMER-01", since_b, left, "the customer's leave")
+    since_a, since_b = a.notifications.mark(), b.notifications.mark()
+    await b.stop(cid)
+    await exactly(b, cid, "STOP-01", since_b, [status(p, cid, Position.COMPLETED)], "its stop")
+    await exactly(
+        a,
+        cid,
+        "STOP-01",
+        since_a,
+        [m.participants_updated(p, cid), m.new_message(p, cid, LEFT)],
+        "the consultant's leave after the customer's: no StatusChange",
+    )
+    full = await a.request_history(cid)
+    raise_first(party_checks(p, cid, [a, b], full))

@@ -1,0 +1,75 @@
+"""Routing against the agents' channel state: a NotReady agent is not invited, a queued chat is offered
+when its agent becomes Ready, and EndContactCenterSession re-routes a pending invitation.
+Every agent a test changes is put back (session started, Ready) by the `chats` fixture.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import expect
+from conformance import match as m
+from conformance.actors import TAG_KEY
+from conformance.spec import MessageType, Position, State
+from suites.flows.steps import barrier, customer_sees, exactly, sole_holder, texts_of
+
+
+@pytest.mark.requirement("SESSION-02")
+async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agent_a, profile):
+    a, p = agent_a, profile
+    await chats.set_ready(a, False)
+    tag = chats.new_tag()
+    since = a.notifications.mark()
+    customer = await chats.customer(tag, a)
+    await customer.send("while nobody is ready")
+    until = await barrier(a, ready=False, requirement="SESSION-02")
+    invited = m.status_change(p, None, State.INVITED, user_data=(TAG_KEY, tag))
+    early = [n.brief() for n in a.notifications.since(since, until) if invited(n) is None]
+    expect.that(not early, "SESSION-02", "no invitation while the agent is NotReady", early)
+
+    await chats.set_ready(a, True)
+    cid = await a.wait_invitation(tag, requirement="SESSION-02", since=until)
+    chats.adopt(cid, tag, customer, a)
+    notes = await a.accept(cid, nickname=a.name)
+    texts = texts_of(p, notes[-1].data["messages"])
+    expect.that(
+        texts == ["while nobody is ready"], "SESSION-02", "the queued chat's message in the history", texts
+    )
+    await a.send_message(cid, "sorry for the wait")
+    await customer_sees(customer, p, "SESSION-02", MessageType.TEXT, "sorry for the wait", a.name)
+
+
+@pytest.mark.requirement("SESSION-02", "STATE-04")
+async def test_end_session_withdraws_a_pending_invitation_and_reroutes_it(chats, agents, agent_a, profile):
+    a, p = agent_a, profile
+    found = sole_holder(agents, a)
+    if found is None:
+        pytest.skip("no skill is held by exactly one agent besides the first")
+    skill, x = found
+    since_x = x.notifications.mark()
+    chat = await chats.invited(a, skill=skill, first="customer 1")
+    cid = chat.id
+    since_a = a.notifications.mark()
+    await chats.end_session(a)
+    await expect.notification(
+        a,
+        "STATE-04",
+        m.status_change(p, cid, State.COMPLETED, Position.COMPLETED),
+        "the withdrawal of its invitation",
+        since_a,
+    )
+    await x.wait_invitation(chat.tag, requirement="SESSION-02", since=since_x)
+    notes = await x.accept(cid, nickname=x.name)
+    texts = texts_of(p, notes[-1].data["messages"])
+    expect.that(texts == ["customer 1"], "SESSION-02", "the re-routed chat's history intact", texts)
+    await x.send_message(cid, "taking over")
+    await customer_sees(chat.customer, p, "SESSION-02", MessageType.TEXT, "taking over", x.name)
+    await chats.set_ready(a, True)  # starts the session again (profile section 4)
+    await exactly(
+        a,
+        cid,
+        "STATE-04",
+        since_a,
+        [m.status_change(p, cid, State.COMPLETED, Position.COMPLETED)],
+        "withdrawn, never invited again",
+    )

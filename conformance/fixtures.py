@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from conformance import expect, match
 from conformance.actors import Agent, AgentSpec, Customer
-from conformance.spec import Operation, State
+from conformance.spec import Operation, Position, State
 from conformance.transcript import Transcript
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -183,13 +184,30 @@ async def consultation_invited(accepted_chat: Chat, agent_b: Agent) -> Chat:
 @pytest_asyncio.fixture(loop_scope="session")
 async def consultation_joined(consultation_invited: Chat) -> Chat:
     """agent_b has accepted the consultation (visible to agents only)."""
-    assert consultation_invited.consultant is not None
-    await consultation_invited.consultant.accept(consultation_invited.id, requirement="CONSULT-02")
-    return consultation_invited
+    chat, consultant = consultation_invited, consultation_invited.consultant
+    assert consultant is not None
+    since = chat.owner.notifications.mark()
+    await consultant.accept(chat.id, requirement="CONSULT-02")
+    # The owner's last notification of the join, so that a test starts after all of them.
+    joined = match.status_change(
+        chat.owner.profile, chat.id, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED
+    )
+    await expect.notification(
+        chat.owner, "CONSULT-02", joined, "the owner's StatusChange on the join", since=since
+    )
+    return chat
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def conference(consultation_joined: Chat) -> Chat:
     """agent_a and agent_b are conference members, both visible to the customer."""
-    await consultation_joined.owner.complete_conference(consultation_joined.id)
-    return consultation_joined
+    chat, member = consultation_joined, consultation_joined.consultant
+    assert member is not None
+    since = member.notifications.mark()
+    await chat.owner.complete_conference(chat.id)
+    # The consultant's only notification of the step, so that a test starts after it.
+    updated = match.participants_updated(member.profile, chat.id)
+    await expect.notification(
+        member, "COMPLETE-CONFERENCE-01", updated, "the consultant's ParticipantsUpdated", since=since
+    )
+    return chat

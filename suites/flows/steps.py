@@ -21,7 +21,7 @@ from conformance import expect, match
 from conformance.actors import Agent, Customer
 from conformance.fixtures import Chat, cleanup
 from conformance.notifications import Notification
-from conformance.spec import ChannelState, MessageType, Profile, Visibility
+from conformance.spec import ChannelState, MessageType, Position, Profile, State, Visibility
 from conformance.transcript import Transcript
 from suites.flows.chat_invariants import Violation, check_agent
 
@@ -124,7 +124,12 @@ class ChatBook:
         since = consultant.notifications.mark()
         await owner.initiate_consultation(chat.id, consultant.id)
         await consultant.wait_invitation(chat.tag, requirement="CONSULT-01", since=since)
+        since = owner.notifications.mark()
         await consultant.accept(chat.id, requirement="CONSULT-02")
+        joined = match.status_change(
+            owner.profile, chat.id, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED
+        )
+        await expect.notification(owner, "CONSULT-02", joined, "the consultant joined", since)
         chat.consultant = consultant
         if conference:
             await owner.complete_conference(chat.id)

@@ -13,7 +13,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.spec import MessageType, Position, Profile, State, Visibility
+from conformance.spec import MessageType, Operation, Position, Profile, State, Status, Visibility
 from suites.flows.chat_invariants import check_customer, check_history_complete, raise_first
 from suites.flows.steps import ChatBook, customer_sees, exactly, party_checks, texts_of
 
@@ -66,6 +66,19 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
         ],
         "the consultant's join",
     )
+    # While the consultation is under way: a single-step Transfer is not the owner's to make
+    # (STATE-02), and the consultant's RequestChatHistory is (STATE-03).
+    since_a = a.notifications.mark()
+    refused = await a.client.perform(cid, Operation.TRANSFER, agent_id=b.id)
+    expect.failure(refused, "STATE-02", Status.INVALID_PARAMETER, p)
+    await exactly(a, cid, "STATE-02", since_a, [], "a refused Transfer")
+    consultant_view = await b.request_history(cid, requirement="STATE-03")
+    expect.that(
+        texts_of(p, consultant_view) == ["customer 1", "agent 1"],
+        "HISTORY-01",
+        "the consultant's history holds the conversation so far",
+        texts_of(p, consultant_view),
+    )
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.send_message(cid, "private from the consultant")
     await b.send_typing(cid, started=True)
@@ -90,6 +103,8 @@ async def _private_kept(chats: ChatBook, p: Profile) -> None:
 @pytest.mark.requirement(
     "CONSULT-01",
     "CONSULT-02",
+    "STATE-02",
+    "STATE-03",
     "MESSAGE-04",
     "CUSTOMER-02",
     "COMPLETE-CONFERENCE-01",

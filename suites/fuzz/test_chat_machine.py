@@ -101,14 +101,15 @@ class ChatMachine(RuleBasedStateMachine):
 
     @rule(
         chat=chats,
-        agent=st.sampled_from(["a", "b", "c"]),
+        agent=st.sampled_from(["a", "b", "c", "owner", "owner", "consultant"]),
         op=st.sampled_from(INTERACTION_OPERATIONS),
-        other=st.sampled_from(["a", "b", "c"]),
+        other=st.sampled_from(["a", "b", "c", "free", "free"]),
     )
     def agent_performs(self, chat: ChatModel, agent: str, op: Operation, other: str) -> None:
+        """Any agent (often the one the chat's roles make interesting) tries any operation."""
         if chat.id is None:
             return
-        actor, target = self._agent(agent), self._agent(other)
+        actor, target = self._pick(chat, agent), self._pick(chat, other)
         fields: dict[str, Any] = {}
         if op == Operation.SEND_MESSAGE:
             fields[Field.TEXT] = f"{actor.name} says {len(actor.notifications)}"
@@ -215,6 +216,19 @@ class ChatMachine(RuleBasedStateMachine):
 
     def _agent(self, letter: str) -> Agent:
         return list(self.agents.values())["abc".index(letter)]
+
+    def _pick(self, chat: ChatModel, who: str) -> Agent:
+        """A letter, or a role: "owner", "consultant", "free" (Ready, never in this chat); falls
+        back to the first agent when nobody has that role."""
+        if who in ("a", "b", "c"):
+            return self._agent(who)
+        if who == "free":
+            name = next((n for n in self.agents if n not in chat.pos and self.ready[n]), None)
+        elif who == "consultant":
+            name = chat.role(Position.CONSULTANT, Position.CONFERENCE_MEMBER)
+        else:
+            name = chat.role(*(TAKING_PART - {Position.CONSULTANT}))
+        return self.agents[name] if name else self._agent("a")
 
     # -- after every step -----------------------------------------------------------------------
 

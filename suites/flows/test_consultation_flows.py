@@ -44,6 +44,11 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     await exactly(
         a, cid, "CONSULT-01", since_a, [status(p, cid, Position.OWNER_CONSULTANT_INVITED)], "initiate"
     )
+    # The consultant is invited: a single-step Transfer is not among the owner's capabilities.
+    since_a = a.notifications.mark()
+    refused = await a.client.perform(cid, Operation.TRANSFER, agent_id=b.id)
+    expect.failure(refused, "STATE-02", Status.INVALID_PARAMETER, p)
+    await exactly(a, cid, "STATE-02", since_a, [], "a refused Transfer")
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.accept(cid, nickname=b.name, requirement="CONSULT-02")
     await exactly(
@@ -66,12 +71,7 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
         ],
         "the consultant's join",
     )
-    # While the consultation is under way: a single-step Transfer is not the owner's to make
-    # (STATE-02), and the consultant's RequestChatHistory is (STATE-03).
-    since_a = a.notifications.mark()
-    refused = await a.client.perform(cid, Operation.TRANSFER, agent_id=b.id)
-    expect.failure(refused, "STATE-02", Status.INVALID_PARAMETER, p)
-    await exactly(a, cid, "STATE-02", since_a, [], "a refused Transfer")
+    # The consultant joined: its RequestChatHistory is one of its capabilities (STATE-03).
     consultant_view = await b.request_history(cid, requirement="STATE-03")
     expect.that(
         texts_of(p, consultant_view) == ["customer 1", "agent 1"],

@@ -46,7 +46,9 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     )
     # The consultant is invited: a single-step Transfer is not among the owner's capabilities.
     since_a = a.notifications.mark()
-    refused = await a.client.perform(cid, Operation.TRANSFER, agent_id=b.id)
+    # (to an agent that would otherwise be a valid target: Ready, never invited to this chat)
+    third = next((x for x in chats.agents if x not in (a, b)), b)
+    refused = await a.client.perform(cid, Operation.TRANSFER, agent_id=third.id)
     expect.failure(refused, "STATE-02", Status.INVALID_PARAMETER, p)
     await exactly(a, cid, "STATE-02", since_a, [], "a refused Transfer")
     since_a, since_b = a.notifications.mark(), b.notifications.mark()

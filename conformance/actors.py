@@ -161,13 +161,23 @@ class Agent:
     async def _status(
         self, interaction_id: str, requirement: str, since: int, state: State, caps: Position | None = None
     ) -> Notification:
-        return await expect.notification(
+        """The next StatusChange about the interaction, which must carry this state and capabilities:
+        a wrong one fails at once instead of waiting out the deadline for a right one."""
+        n = await expect.notification(
             self,
             requirement,
-            match.status_change(self.profile, interaction_id, state, caps),
-            f"StatusChange {self.profile.wire(state)} about {interaction_id}",
+            match.status_change(self.profile, interaction_id),
+            f"StatusChange about {interaction_id}",
             since,
         )
+        why = match.status_change(self.profile, interaction_id, state, caps)(n)
+        expect.that(
+            why is None or why is True,
+            requirement,
+            f"StatusChange {self.profile.wire(state)} ({caps.value if caps else 'any'} capabilities)",
+            f"{why}: {n.brief()}",
+        )
+        return n
 
     async def accept(
         self, interaction_id: str, nickname: str | None = None, requirement: str = "ACCEPT-01"

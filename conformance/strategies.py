@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from conformance.spec import names
@@ -31,8 +31,12 @@ _COMMON = {
         HealthCheck.data_too_large,
     ],
 }
-settings.register_profile("dev", max_examples=10, **_COMMON)
-settings.register_profile("ci", max_examples=60, **_COMMON)
+# Every example talks to the server, so shrinking a failure costs minutes: `dev` and `ci` report the
+# failing example as found (the stateful machine prints its steps as a script); `nightly` shrinks it
+# to a minimal one.
+_NO_SHRINK = tuple(p for p in Phase if p is not Phase.shrink)
+settings.register_profile("dev", max_examples=10, phases=_NO_SHRINK, **_COMMON)
+settings.register_profile("ci", max_examples=60, phases=_NO_SHRINK, **_COMMON)
 settings.register_profile("nightly", max_examples=3400, **_COMMON)
 PROFILES = ("dev", "ci", "nightly")
 

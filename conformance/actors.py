@@ -74,6 +74,7 @@ class Agent:
             spec.username,
             lambda m: self.notifications.append(str(m.get("channel")), m.get("data")),
             timeout_s=timeout_s,
+            on_lost=self.notifications.channel_lost,
         )
 
     def __repr__(self) -> str:

@@ -67,6 +67,7 @@ class BayeuxClient:
         timeout_s: float = 10.0,
         headers: Mapping[str, str] | None = None,
         max_failures: int = 3,
+        on_lost: Callable[[str], object] | None = None,
     ) -> None:
         self.http = http
         self.url = url
@@ -76,6 +77,8 @@ class BayeuxClient:
         self.timeout_s = timeout_s  # for every request but the held connect, and the margin above it
         self.headers = dict(headers or {})
         self.max_failures = max_failures
+        self.on_lost = on_lost  # told once, with the reason, when the connect loop gives up
+        self.lost: str | None = None
         self.client_id: str | None = None
         self.advice: dict[str, Any] = {}
         self.subscriptions: list[str] = []
@@ -219,7 +222,8 @@ class BayeuxClient:
     def start(self) -> None:
         """Start the connect loop (after handshake and subscribe)."""
         if self._loop_task is None or self._loop_task.done():
-            self._loop_task = asyncio.create_task(self._loop(), name=f"bayeux-{self.actor}")
+            self.lost = None
+            self._loop_task = asyncio.create_task(self._run(), name=f"bayeux-{self.actor}")
 
     async def stop(self) -> None:
         task, self._loop_task = self._loop_task, None
@@ -248,6 +252,19 @@ class BayeuxClient:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await held
         self.transcript.note(self.actor, "dropped the held /meta/connect")
+
+    async def _run(self) -> None:
+        """The connect loop; when it ends by itself (not stopped), the channel is lost: say why."""
+        try:
+            await self._loop()
+        except Exception as err:  # an unexpected error kills the loop just the same
+            self.errors.append(f"connect loop crashed: {type(err).__name__}: {err}")
+        self.connected = False
+        self.lost = self.errors[-1] if self.errors else "the connect loop ended"
+        self.transcript.note(self.actor, f"notification channel lost: {self.lost}")
+        await self._changed()
+        if self.on_lost is not None:
+            self.on_lost(self.lost)
 
     async def _loop(self) -> None:
         first = True

@@ -70,9 +70,20 @@ class EventTimeout(Exception):
         return "\n".join(lines)
 
 
+class ChannelLost(Exception):
+    """The notification channel is gone (the Bayeux connect loop died): a harness ERROR, never a FAIL."""
+
+    def __init__(self, reason: str, description: str = "") -> None:
+        self.reason = reason
+        self.description = description
+        wanted = f" while waiting for a notification {description}" if description else ""
+        super().__init__(f"notification channel lost{wanted}: {reason}")
+
+
 class NotificationLog:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        self.lost: str | None = None  # why the channel died; no more notifications will come
         self._items: list[Notification] = []
         self._changed = asyncio.Condition()
         self._wakers: set[asyncio.Task[None]] = set()
@@ -91,6 +102,17 @@ class NotificationLog:
         self._wakers.add(task)
         task.add_done_callback(self._wakers.discard)
         return item
+
+    def channel_lost(self, reason: str) -> None:
+        """The channel feeding this log is gone: current and later waits end with ChannelLost."""
+        self.lost = reason
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._wake())
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
 
     async def _wake(self) -> None:
         async with self._changed:
@@ -113,7 +135,8 @@ class NotificationLog:
         since: int = 0,
         description: str = "matching",
     ) -> Notification:
-        """The first notification from `since` on that matches; EventTimeout when none comes in time."""
+        """The first notification from `since` on that matches; EventTimeout when none comes in time,
+        ChannelLost (at once) when none has come and the channel is gone."""
         checked = since
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -124,6 +147,8 @@ class NotificationLog:
                     checked += 1
                     if matched(predicate(item)):
                         return item
+                if self.lost is not None:
+                    raise ChannelLost(self.lost, description)
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conformance import expect
-from conformance.client import MEDIA, Reply, TargetUnreachable
+from conformance.client import MEDIA, AgentClient, Reply, TargetUnreachable
 from conformance.spec import Field, Operation, Status
 
 MISSING, INVALID, NOT_FOUND = Status.MISSING_PARAMETER, Status.INVALID_PARAMETER, Status.NOT_FOUND
@@ -52,9 +52,29 @@ async def test_successful_replies_have_status_code_zero_and_no_message(accepted_
         await agent.client.perform(accepted_chat.id, Operation.REQUEST_CHAT_HISTORY),
     ]
     for reply in replies:
-        expect.that(reply.http_status == 200, "STATUS-01", "HTTP 200", reply.http_status)
-        expect.that(reply.status_code == 0, "STATUS-01", "statusCode 0", reply.body)
-        expect.that("statusMessage" not in (reply.body or {}), "STATUS-01", "no statusMessage", reply.body)
+        _plain_success(reply)
+
+
+@pytest.mark.requirement("STATUS-01")
+async def test_login_and_session_start_succeed_plainly(target, transcript):
+    """Needs no opened agent, so a server whose every success is malformed fails here, not in a fixture."""
+    spec = target.agents[0]
+    client = AgentClient(
+        target.base_url, spec.username, spec.password, target.profile, transcript, target.timeout_s,
+        verify_tls=target.verify_tls, csrf=target.csrf, actor=spec.username,
+    )
+    try:
+        replies = [await client.login(), await client.start_session()]
+    finally:
+        await client.aclose()
+    for reply in replies:
+        _plain_success(reply)
+
+
+def _plain_success(reply: Reply) -> None:
+    expect.that(reply.http_status == 200, "STATUS-01", "HTTP 200", reply.http_status)
+    expect.that(reply.status_code == 0, "STATUS-01", "statusCode 0", reply.body)
+    expect.that("statusMessage" not in (reply.body or {}), "STATUS-01", "no statusMessage", reply.body)
 
 
 @pytest.mark.requirement("STATUS-02")

@@ -20,6 +20,7 @@ from conformance.config import Config, ConfigError, build_config, redacted_targe
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
 from conformance.reporting.selection import Selector
+from conformance.reporting.sequence import render_html
 from conformance.reporting.summary import (
     Outcome,
     RunInfo,
@@ -46,6 +47,7 @@ CONFIG_KEY = pytest.StashKey[Config]()
 STATE_KEY = pytest.StashKey["RunState"]()
 IDS_KEY = pytest.StashKey[tuple[str, ...]]()
 MARK_KEY = pytest.StashKey[tuple[Transcript, int]]()
+FLOWS = "/suites/flows/"  # tests whose reports carry a sequence diagram
 
 OPTIONS = {  # pytest option dest -> Config field
     "gws_target": "target_file",
@@ -286,6 +288,17 @@ def _attach_transcript(item: pytest.Item, call: pytest.CallInfo[None], report: p
     allure_report.attach_failure(text, expected_actual)
 
 
+def _attach_sequence(item: pytest.Item) -> None:
+    """Flow tests: the sequence diagram of what the run actually exchanged."""
+    marked = item.stash.get(MARK_KEY, None)
+    if marked is None:
+        return
+    recorded, since = marked
+    entries = recorded.entries(since)
+    if entries:
+        allure_report.attach_sequence(render_html(entries, f"{item.nodeid}: sequence"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report: pytest.TestReport = yield  # type: ignore[misc]
@@ -295,6 +308,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                                  "requirements": {k: str(v) for k, v in result.requirements.items()}})
         if report.failed:
             _attach_transcript(item, call, report)
+        if FLOWS in f"/{item.nodeid}" and (report.when == "call" or report.failed):
+            _attach_sequence(item)
     return report  # type: ignore[return-value]
 
 
@@ -327,7 +342,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         used = {e.key for r in results if (e := matching(expectations, r.nodeid, r.requirements)) is not None}
         stale = unmatched(expectations, used)
         state.notes += [f"expectation {key!r} matched no selected test" for key in stale]
+        summary["expectations_unmatched"] = stale  # beyond the documented keys
     write_reports(summary, Path(cfg.report_dir), state.notes)
+    allure_dir = config.getoption("allure_report_dir", None)
+    if allure_dir:
+        allure_report.write_verdict(Path(allure_dir), summary, state.notes)
     state.summary = summary
     if state.phases and state.nodeids == set(state.phases):
         session.exitstatus = exit_status(summary)  # only suite tests ran: the verdict's exit status

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import allure
 import allure_commons
@@ -87,3 +93,60 @@ def attach_failure(transcript: str, expected_actual: str | None) -> None:
     if expected_actual:
         text_type = allure.attachment_type.TEXT
         allure.attach(printable(expected_actual), name="expected / actual", attachment_type=text_type)
+
+
+def attach_sequence(html: str) -> None:
+    """The sequence diagram of a flow test (HTML with inline SVG, drawn by sequence.render_html)."""
+    allure.attach(printable(html), name="sequence diagram", attachment_type=allure.attachment_type.HTML)
+
+
+VERDICT_STATUS = {"conformant": "passed", "conformant-with-warnings": "passed", "non-conformant": "failed",
+                  "error": "broken"}
+
+
+def _verdict_page(summary: Mapping[str, Any], notes: list[str]) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(rid)}</td><td>{escape(e['level'])}</td><td>{escape(e['outcome'])}</td>"
+        f"<td>{'<br>'.join(escape(t) for t in e['tests'])}</td></tr>"
+        for rid, e in summary["requirements"].items() if e["outcome"] != "untested"
+    )
+    totals = ", ".join(f"{n} {k}" for k, n in summary["totals"].items())
+    items = "".join(f"<li>{escape(n)}</li>" for n in notes)
+    return (
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>body{font-family:sans-serif}"
+        "td{padding:1px 8px;vertical-align:top}</style></head><body>"
+        f"<h2>Verdict: {escape(summary['verdict'].upper())}</h2><p>profile {escape(summary['profile'])}, "
+        f"target {escape(str(summary['target'].get('base_url', '')))}; tests: {escape(totals)}</p>"
+        + (f"<ul>{items}</ul>" if items else "")
+        + "<table><tr><th>requirement</th><th>level</th><th>outcome</th><th>tests</th></tr>" + rows
+        + "</table></body></html>"
+    )
+
+
+def write_verdict(results_dir: Path, summary: Mapping[str, Any], notes: list[str]) -> None:
+    """The verdict as a result of its own (first in the report) and as environment facts."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    verdict = summary["verdict"]
+    page = uuid.uuid4().hex
+    (results_dir / f"{page}-attachment.html").write_text(_verdict_page(summary, notes), encoding="utf-8")
+    now = int(time.time() * 1000)
+    failing = [rid for rid, e in summary["requirements"].items()
+               if e["outcome"] in ("failed", "warning", "error", "xpassed")]
+    message = f"verdict {verdict}" + (f"; not holding: {', '.join(failing)}" if failing else "")
+    result = {
+        "uuid": str(uuid.uuid4()),
+        "historyId": "gws-conformance-verdict", "testCaseId": "gws-conformance-verdict",
+        "name": f"VERDICT: {verdict.upper()}", "fullName": "gws-conformance verdict",
+        "status": VERDICT_STATUS[verdict], "stage": "finished", "start": now, "stop": now,
+        "statusDetails": {"message": message},
+        "description": "The compliance grade of this run (summary.json is the source of truth).",
+        "labels": [{"name": "epic", "value": "VERDICT"}, {"name": "feature", "value": "verdict"},
+                   {"name": "severity", "value": "blocker"}, {"name": "parentSuite", "value": "VERDICT"}],
+        "attachments": [{"name": "verdict and requirements", "source": f"{page}-attachment.html",
+                         "type": "text/html"}],
+    }
+    (results_dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+    facts = {"verdict": verdict, "profile": summary["profile"],
+             "target": summary["target"].get("base_url", ""), "suite": summary["suite"]["version"]}
+    lines = "".join(f"{k}={v}\n" for k, v in facts.items())
+    (results_dir / "environment.properties").write_text(lines, encoding="utf-8")

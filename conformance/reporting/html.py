@@ -38,6 +38,15 @@ def ensure_allure() -> Path:
     return ALLURE_BIN
 
 
+def report_name(report_dir: Path) -> str:
+    """The report's title, with the run's verdict when summary.json has one."""
+    try:
+        verdict = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))["verdict"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "GWS chat conformance"
+    return f"GWS chat conformance — verdict: {str(verdict).upper()}"
+
+
 def generate(report_dir: Path, single_file: bool = False) -> Path:
     """Generate report_dir/html from report_dir/allure-results; returns the index.html."""
     results = report_dir / "allure-results"
@@ -47,11 +56,12 @@ def generate(report_dir: Path, single_file: bool = False) -> Path:
     allure = ensure_allure()
     command = [str(allure), "generate", str(results.resolve()), "--output", str(output)]
     with tempfile.TemporaryDirectory() as folder:
-        options = {"singleFile": single_file, "reportName": "GWS chat conformance"}
+        name = report_name(report_dir)
+        options = {"singleFile": single_file, "reportName": name}
         config = Path(folder) / "allurerc.mjs"
         config.write_text(
             "export default " + json.dumps({
-                "name": "GWS chat conformance",
+                "name": name,
                 "output": str(output),
                 "plugins": {"awesome": {"options": options}},
             }) + ";\n",

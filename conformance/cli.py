@@ -163,7 +163,23 @@ def run(options: argparse.Namespace) -> int:
         path = write_bundle(config, config.bundle, seed=seed)
         print(f"evidence bundle: {path.resolve()}")
     print(f"verdict: {summary['verdict']}")
+    vacuous = _vacuous(summary)
+    if vacuous:
+        return _fail(vacuous, exit_status(summary))
     return exit_status(summary)
+
+
+def _vacuous(summary: dict[str, object]) -> str | None:
+    """The one line saying why a run proved nothing: no test selected, or every one skipped."""
+    counts = summary.get("totals")
+    if not isinstance(counts, dict):
+        return None
+    total = sum(counts.values())
+    if total == 0:
+        return "no test ran: the selection matched no suite test (check --select / --rerun-failed)"
+    if counts.get("skipped", 0) == total:
+        return f"no test ran: all {total} selected tests were skipped (see summary.md for the reasons)"
+    return None
 
 
 def faults() -> int:

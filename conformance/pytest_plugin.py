@@ -20,7 +20,7 @@ from conformance.config import Config, ConfigError, build_config, redacted_targe
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
 from conformance.reporting.selection import Selector
-from conformance.reporting.sequence import render_html
+from conformance.reporting.sequence import render_svg
 from conformance.reporting.summary import (
     Outcome,
     RunInfo,
@@ -72,6 +72,7 @@ class RunState:
         self.summary: dict[str, Any] | None = None
         self.notes: list[str] = []
         self.nodeids: set[str] = set()  # every test that reported, suite or not
+        self.errors: dict[str, str] = {}  # nodeid -> the one-line reason of a harness-side ERROR
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.nodeids.add(report.nodeid)
@@ -83,6 +84,8 @@ class RunState:
             {rid: Outcome(o) for rid, o in record["requirements"].items()},
         )
         self.phases.setdefault(report.nodeid, []).append(result)
+        if record.get("reason"):
+            self.errors.setdefault(report.nodeid, str(record["reason"]))
 
     def results(self) -> list[TestResult]:
         merged = []
@@ -296,7 +299,7 @@ def _attach_sequence(item: pytest.Item) -> None:
     recorded, since = marked
     entries = recorded.entries(since)
     if entries:
-        allure_report.attach_sequence(render_html(entries, f"{item.nodeid}: sequence"))
+        allure_report.attach_sequence(render_svg(entries))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -304,13 +307,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield  # type: ignore[misc]
     result = _classify(item, call, report)
     if result is not None:
-        setattr(report, RECORD, {"outcome": str(result.outcome),
-                                 "requirements": {k: str(v) for k, v in result.requirements.items()}})
+        record = {"outcome": str(result.outcome),
+                  "requirements": {k: str(v) for k, v in result.requirements.items()}}
+        if result.outcome is Outcome.ERROR and call.excinfo is not None:
+            record["reason"] = _one_line(call.excinfo.value)
+        setattr(report, RECORD, record)
         if report.failed:
             _attach_transcript(item, call, report)
         if FLOWS in f"/{item.nodeid}" and (report.when == "call" or report.failed):
             _attach_sequence(item)
     return report  # type: ignore[return-value]
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's type and the first line of its message, for the terminal."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300] if text else ''}".rstrip(": ")
 
 
 def package_version() -> str:
@@ -357,6 +369,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or state.summary is None:
         return
     terminalreporter.section("gws-conformance verdict", sep="=", bold=True)
+    if state.errors:
+        terminalreporter.write_line("errors (the test could not be completed; no verdict on the server):")
+        for nodeid, reason in sorted(state.errors.items()):
+            terminalreporter.write_line(f"  ERROR {nodeid}: {reason}", yellow=True)
     lines = verdict_table(state.summary, notes=state.notes)
     for line in lines[:-1]:
         terminalreporter.write_line(line)

@@ -95,9 +95,9 @@ def attach_failure(transcript: str, expected_actual: str | None) -> None:
         allure.attach(printable(expected_actual), name="expected / actual", attachment_type=text_type)
 
 
-def attach_sequence(html: str) -> None:
-    """The sequence diagram of a flow test (HTML with inline SVG, drawn by sequence.render_html)."""
-    allure.attach(printable(html), name="sequence diagram", attachment_type=allure.attachment_type.HTML)
+def attach_sequence(svg: str) -> None:
+    """The sequence diagram of a flow test (SVG drawn by sequence.render_svg; Allure shows it as an image)."""
+    allure.attach(printable(svg), name="sequence diagram", attachment_type=allure.attachment_type.SVG)
 
 
 VERDICT_STATUS = {"conformant": "passed", "conformant-with-warnings": "passed", "non-conformant": "failed",

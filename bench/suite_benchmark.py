@@ -25,6 +25,7 @@ import base64
 import http.client
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -129,9 +130,12 @@ def run_suite(workers: int | None, extra: list[str]) -> dict[str, Any]:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(BENCH_DIR), env.get("PYTHONPATH", "")) if p)
         cmd = [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(Path(tmp) / "reports"),
                *(["--workers", str(workers)] if workers else []), *extra]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         wall = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         summary_path = Path(tmp) / "reports" / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         processes = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
@@ -139,7 +143,7 @@ def run_suite(workers: int | None, extra: list[str]) -> dict[str, Any]:
     for p in processes:
         for k, n in p["kinds"].items():
             kinds[k] = kinds.get(k, 0) + n
-    return {"wall_s": wall, "exit": done.returncode, "totals": summary.get("totals", {}),
+    return {"wall_s": wall, "cpu_s": cpu, "exit": done.returncode, "totals": summary.get("totals", {}),
             "verdict": summary.get("verdict"), "kinds": kinds, "processes": processes,
             "tail": done.stdout[-1500:] + done.stderr[-1500:]}
 
@@ -273,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             t = res["totals"]
             rows += [
                 (f"[{label}] full run wall time", f"{res['wall_s']:.1f} s (goal <= {GOAL_RUN_S:g} s)"),
+                (f"[{label}] CPU time (all processes)", f"{res['cpu_s']:.1f} s"),
                 (f"[{label}] exit / verdict", f"{res['exit']} / {res['verdict']}"),
                 (f"[{label}] tests", ", ".join(f"{n} {o}" for o, n in t.items() if n)),
                 (f"[{label}] requests (api+customer / bayeux)", f"{api:,} / {bayeux:,}"),

@@ -144,6 +144,7 @@ async def _new_chat(agent_a: Agent, tag: str, make_customer: Any) -> Chat:
     await customer.start(route_to_agent=agent_a.name, tag=tag)
     await customer.send(f"first message of {tag}")
     chat_id = await agent_a.wait_invitation(tag, since=since)
+    await agent_a.barrier()  # whatever the server sent with the invitation is in, so tests start after it
     return Chat(chat_id, tag, customer, agent_a)
 
 

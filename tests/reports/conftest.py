@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
-from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE, AgentAccount
+from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.engine import Engine
 from conformance.simulator.server import ReferenceServer
 from conformance.spec.profile import DEFAULT_PROFILE
@@ -25,8 +25,7 @@ PASSWORDS = {a.user_name: f"Pw-{a.user_name}-7f3Kq9zX" for a in BUILT_IN_AGENTS}
 
 def reference_server(faults: tuple[str, ...] = (FAULT,)) -> ReferenceServer:
     """The reference server with the built-in agents, but distinctive passwords."""
-    agents = tuple(AgentAccount(a.id, a.user_name, PASSWORDS[a.user_name], a.first_name, a.last_name, a.skills)
-                   for a in BUILT_IN_AGENTS)
+    agents = tuple(replace(a, password=PASSWORDS[a.user_name]) for a in BUILT_IN_AGENTS)
     engine = Engine(DEFAULT_PROFILE, agents, SERVICE, faults=frozenset(faults))
     return ReferenceServer(faults=faults, engine=engine)
 
@@ -62,7 +61,8 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 def run_suite(target: Path, report_dir: Path, *options: str) -> Run:
     done = cli("run", "--target", str(target), "--report-dir", str(report_dir), "--hypothesis-profile", "dev",
                *options)
-    assert (report_dir / "summary.json").is_file(), f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr}"
+    assert (report_dir / "summary.json").is_file(), (
+        f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr}")
     return Run(done.returncode, done.stdout, done.stderr, report_dir)
 
 
@@ -82,5 +82,6 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultRun]:
     with reference_server() as server:
         target = write_target(folder, server.url)
         bundle = folder / "evidence.zip"
-        run = run_suite(target, folder / "reports", "--select", "ACCEPT-01 or ACCEPT-02", "--bundle", str(bundle))
+        options = ("--select", "ACCEPT-01 or ACCEPT-02", "--bundle", str(bundle))
+        run = run_suite(target, folder / "reports", *options)
         yield FaultRun(server, target, run, bundle)

@@ -1,4 +1,4 @@
-"""No report artifact of a failing run contains a password, Basic credential, CSRF token, cookie or secureKey."""
+"""No artifact of a failing run holds a password, Basic credential, CSRF token, cookie or secureKey."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def issued_secrets(fault_run: FaultRun) -> set[str]:
     found |= {base64.b64encode(f"{u}:{p}".encode()).decode() for u, p in PASSWORDS.items()}
     sessions = fault_run.server.app.state.sessions
     found |= set(sessions) | {s.csrf_token for s in sessions.values()}
-    found |= {chat.secure_key for chat in fault_run.server.engine.chats.values() if hasattr(chat, "secure_key")}
+    chats = fault_run.server.engine.chats.values()
+    found |= {chat.secure_key for chat in chats if hasattr(chat, "secure_key")}
     return found
 
 

@@ -1,4 +1,4 @@
-"""An expectations file: known deviations are xfailed, a fixed one fails the run, stale entries are reported."""
+"""Expectations: known deviations are xfailed, a fixed one fails the run, stale entries are reported."""
 
 from __future__ import annotations
 

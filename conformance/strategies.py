@@ -10,9 +10,10 @@ operation not in the capabilities (2) -> the operation's own parameter verdict (
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 from conformance.spec import names
 from conformance.spec.names import INTERACTION_OPERATIONS, Field, Operation, Status
 from conformance.spec.profile import Profile
+
+T = TypeVar("T")
 
 # Hypothesis profiles (per test; the fuzz file has three @given tests, so nightly sends >= 10,000
 # bodies): `ci` is the default; --hypothesis-profile selects one.
@@ -151,12 +154,25 @@ class BodyStrategies:
         self.skills = tuple(skills)
         self._defined = {profile.wire(f) for f in Field}
         self._operation_names = {profile.wire(op) for op in Operation} | {"InitiateConsulation"}
+        # Built strategies, reused: building and validating them anew for every draw was most of
+        # the fuzz tests' CPU time.
+        self._built: dict[tuple[object, ...], st.SearchStrategy] = {}
+
+    def _once(
+        self, key: tuple[object, ...], build: Callable[[], st.SearchStrategy[T]]
+    ) -> st.SearchStrategy[T]:
+        if key not in self._built:
+            self._built[key] = build()
+        return self._built[key]
 
     def _w(self, name: names.Operation | Field) -> str:
         return self.profile.wire(name)
 
     def _extra_fields(self) -> st.SearchStrategy[dict[str, object]]:
         """Fields no operation defines, with any value (ignored by the server)."""
+        return self._once(("extra",), self._build_extra_fields)
+
+    def _build_extra_fields(self) -> st.SearchStrategy[dict[str, object]]:
         keys = nice_text.filter(lambda k: k not in self._defined)
         values = (
             json_values() | too_long(self.profile.limits.max_text_length) | with_lone_surrogate() | nested()
@@ -165,6 +181,9 @@ class BodyStrategies:
 
     def _params(self, op: Operation) -> st.SearchStrategy[tuple[dict[str, object], Status | None, str]]:
         """(parameters, their verdict, note) for an operation, valid and invalid alike."""
+        return self._once(("params", op), lambda: self._build_params(op))
+
+    def _build_params(self, op: Operation) -> st.SearchStrategy[tuple[dict[str, object], Status | None, str]]:
         p, lim = self.profile, self.profile.limits
         text, notification = self._w(Field.TEXT), self._w(Field.NOTIFICATION)
         agent, skill, event = self._w(Field.AGENT_ID), self._w(Field.SKILL), self._w(Field.EVENT_ID)
@@ -232,6 +251,9 @@ class BodyStrategies:
 
     def operation_cases(self, ops: Iterable[Operation] = INTERACTION_OPERATIONS) -> st.SearchStrategy[Case]:
         ops = tuple(ops)
+        return self._once(("operation_cases", ops), lambda: self._build_operation_cases(ops))
+
+    def _build_operation_cases(self, ops: tuple[Operation, ...]) -> st.SearchStrategy[Case]:
 
         @st.composite
         def case(draw: st.DrawFn) -> Case:
@@ -247,6 +269,9 @@ class BodyStrategies:
 
     def malformed_cases(self) -> st.SearchStrategy[Case]:
         """Bodies that fail before any operation is looked at."""
+        return self._once(("malformed",), self._build_malformed_cases)
+
+    def _build_malformed_cases(self) -> st.SearchStrategy[Case]:
         op_key = self._w(Field.OPERATION)
         not_object = (
             json_values()
@@ -268,8 +293,11 @@ class BodyStrategies:
 
     def cases(self, ops: Iterable[Operation] = INTERACTION_OPERATIONS) -> st.SearchStrategy[Case]:
         """Every kind of body: malformed ones and those of the given operations."""
+        ops = tuple(ops)
         malformed, operations = self.malformed_cases(), self.operation_cases(ops)
-        return st.integers(0, 2).flatmap(lambda i: malformed if i == 0 else operations)
+        return self._once(
+            ("cases", ops), lambda: st.integers(0, 2).flatmap(lambda i: malformed if i == 0 else operations)
+        )
 
 
 def errors_only(

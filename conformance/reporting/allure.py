@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -104,23 +105,34 @@ VERDICT_STATUS = {"conformant": "passed", "conformant-with-warnings": "passed", 
                   "error": "broken"}
 
 
-def _verdict_page(summary: Mapping[str, Any], notes: list[str]) -> str:
+NOT_HOLDING = ("failed", "warning", "error", "xpassed")
+
+
+def _verdict_table(summary: Mapping[str, Any], notes: list[str]) -> str:
+    """The requirements that did not hold first, then the rest that ran; notes above."""
+    entries = [(rid, e) for rid, e in summary["requirements"].items() if e["outcome"] != "untested"]
+    entries.sort(key=lambda item: item[1]["outcome"] not in NOT_HOLDING)
     rows = "".join(
-        f"<tr><td>{escape(rid)}</td><td>{escape(e['level'])}</td><td>{escape(e['outcome'])}</td>"
+        f"<tr><td><b>{escape(rid)}</b></td><td>{escape(e['level'])}</td><td>{escape(e['outcome'])}</td>"
         f"<td>{'<br>'.join(escape(t) for t in e['tests'])}</td></tr>"
-        for rid, e in summary["requirements"].items() if e["outcome"] != "untested"
+        for rid, e in entries
     )
     totals = ", ".join(f"{n} {k}" for k, n in summary["totals"].items())
     items = "".join(f"<li>{escape(n)}</li>" for n in notes)
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>body{font-family:sans-serif}"
-        "td{padding:1px 8px;vertical-align:top}</style></head><body>"
-        f"<h2>Verdict: {escape(summary['verdict'].upper())}</h2><p>profile {escape(summary['profile'])}, "
-        f"target {escape(str(summary['target'].get('base_url', '')))}; tests: {escape(totals)}</p>"
+        f"<p><b>Verdict: {escape(summary['verdict'].upper())}</b> — profile {escape(summary['profile'])}, "
+        f"target {escape(str(summary['target'].get('base_url', '')))}; tests: {escape(totals)}. "
+        "summary.json is the source of truth.</p>"
         + (f"<ul>{items}</ul>" if items else "")
         + "<table><tr><th>requirement</th><th>level</th><th>outcome</th><th>tests</th></tr>" + rows
-        + "</table></body></html>"
+        + "</table>"
     )
+
+
+def _verdict_page(summary: Mapping[str, Any], notes: list[str]) -> str:
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>body{font-family:sans-serif;"
+            "font-size:12px}td{padding:1px 8px;vertical-align:top}</style></head><body>"
+            + _verdict_table(summary, notes) + "</body></html>")
 
 
 def write_verdict(results_dir: Path, summary: Mapping[str, Any], notes: list[str]) -> None:
@@ -130,16 +142,20 @@ def write_verdict(results_dir: Path, summary: Mapping[str, Any], notes: list[str
     page = uuid.uuid4().hex
     (results_dir / f"{page}-attachment.html").write_text(_verdict_page(summary, notes), encoding="utf-8")
     now = int(time.time() * 1000)
-    failing = [rid for rid, e in summary["requirements"].items()
-               if e["outcome"] in ("failed", "warning", "error", "xpassed")]
+    try:  # dated at the run's start, so reports sorted by time show it first
+        begun = int(datetime.fromisoformat(summary["started"]).timestamp() * 1000) - 1
+    except (KeyError, TypeError, ValueError):
+        begun = now
+    failing = [rid for rid, e in summary["requirements"].items() if e["outcome"] in NOT_HOLDING]
     message = f"verdict {verdict}" + (f"; not holding: {', '.join(failing)}" if failing else "")
     result = {
         "uuid": str(uuid.uuid4()),
         "historyId": "gws-conformance-verdict", "testCaseId": "gws-conformance-verdict",
         "name": f"VERDICT: {verdict.upper()}", "fullName": "gws-conformance verdict",
-        "status": VERDICT_STATUS[verdict], "stage": "finished", "start": now, "stop": now,
+        "status": VERDICT_STATUS[verdict], "stage": "finished", "start": begun, "stop": begun,
         "statusDetails": {"message": message},
         "description": "The compliance grade of this run (summary.json is the source of truth).",
+        "descriptionHtml": _verdict_table(summary, notes),
         "labels": [{"name": "epic", "value": "VERDICT"}, {"name": "feature", "value": "verdict"},
                    {"name": "severity", "value": "blocker"}, {"name": "parentSuite", "value": "VERDICT"}],
         "attachments": [{"name": "verdict and requirements", "source": f"{page}-attachment.html",

@@ -129,6 +129,11 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RunState()
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "gws_conformance_results")
+    if config.getoption("--hypothesis-profile", None) is None:
+        # Before the test modules are imported: @given takes the default settings when it decorates.
+        from hypothesis import settings
+
+        settings.load_profile(gws_config(config).hypothesis_profile)
 
 
 def gws_config(config: pytest.Config) -> Config:
@@ -173,10 +178,6 @@ def pytest_collection_modifyitems(
     if not suite:
         return
     cfg = gws_config(config)
-    if config.getoption("--hypothesis-profile", None) is None:
-        from hypothesis import settings
-
-        settings.load_profile(cfg.hypothesis_profile)
     try:
         selector = Selector(cfg.select) if cfg.select else None
     except ConfigError as err:

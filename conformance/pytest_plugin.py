@@ -305,7 +305,7 @@ def _attach_sequence(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield  # type: ignore[misc]
+    report: pytest.TestReport = yield  # type: ignore[misc,assignment]
     result = _classify(item, call, report)
     if result is not None:
         record = {"outcome": str(result.outcome),

@@ -56,7 +56,7 @@ def _clean(value: object) -> object:
         for key in list(value):
             value[key] = _clean(value[key])
     elif attr.has(type(value)):
-        for field in attr.fields(type(value)):
+        for field in attr.fields(type(value)):  # type: ignore[arg-type]
             setattr(value, field.name, _clean(getattr(value, field.name)))
     return value
 

@@ -18,6 +18,8 @@ from conformance.simulator.server import ReferenceServer
 from conformance.spec.profile import DEFAULT_PROFILE
 
 RUN_DEADLINE_S = 120
+FLOW_TEST = ("suites/flows/test_routing_flows.py::"
+             "test_end_session_withdraws_a_pending_invitation_and_reroutes_it")
 FAULT = "accept-participants-first"  # breaks ACCEPT-02 (MUST) and ORDER-01
 # Distinctive passwords, so a leak cannot hide among ordinary words.
 PASSWORDS = {a.user_name: f"Pw-{a.user_name}-7f3Kq9zX" for a in BUILT_IN_AGENTS}
@@ -82,6 +84,7 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultRun]:
     with reference_server() as server:
         target = write_target(folder, server.url)
         bundle = folder / "evidence.zip"
-        options = ("--select", "ACCEPT-01 or ACCEPT-02", "--bundle", str(bundle))
+        select = f"ACCEPT-01 or ACCEPT-02 or {FLOW_TEST.rsplit('::', 1)[1]}"
+        options = ("--select", select, "--bundle", str(bundle))
         run = run_suite(target, folder / "reports", *options)
         yield FaultRun(server, target, run, bundle)

@@ -10,7 +10,7 @@ from conformance.reporting.html import report_name
 from conformance.reporting.sequence import render_svg
 from conformance.spec import CATALOGUE
 from conformance.transcript import EntryKind, Transcript
-from tests.reports.conftest import FaultRun
+from tests.reports.conftest import FLOW_TEST, FaultRun
 
 
 def results(fault_run: FaultRun) -> list[dict]:
@@ -29,7 +29,7 @@ def test_every_suite_test_is_labelled_and_linked(fault_run: FaultRun) -> None:
         stories = labels(result, "story")
         assert stories and all(rid in CATALOGUE for rid in stories)
         assert set(labels(result, "epic")) == {CATALOGUE[r].area for r in stories}
-        assert labels(result, "feature") == ["accept"]
+        assert labels(result, "feature") == [result["fullName"].split("#")[0].rsplit(".test_", 1)[1]]
         levels = {CATALOGUE[r].level.value for r in stories}
         assert labels(result, "severity") == ["critical" if "MUST" in levels else "normal"]
         urls = {link["url"] for link in result["links"]}
@@ -58,6 +58,18 @@ def test_the_verdict_is_a_result_and_an_environment_fact(fault_run: FaultRun) ->
     assert "verdict=non-conformant" in (folder / "environment.properties").read_text(encoding="utf-8")
     assert report_name(fault_run.run.report_dir).endswith("verdict: NON-CONFORMANT")
     assert "VERDICT: NON-CONFORMANT" in fault_run.run.stdout
+
+
+def test_a_flow_test_carries_its_sequence_diagram(fault_run: FaultRun) -> None:
+    folder = fault_run.run.report_dir / "allure-results"
+    name = FLOW_TEST.rsplit("::", 1)[1]
+    (flow,) = [r for r in results(fault_run) if r["name"] == name]
+    (diagram,) = [a for a in flow["attachments"] if a["name"] == "sequence diagram"]
+    assert diagram["type"] == "image/svg+xml"
+    root = ET.fromstring((folder / diagram["source"]).read_text(encoding="utf-8"))
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"alice", "customer", "server"} <= texts
+    assert any(t and "StatusChange" in t for t in texts)
 
 
 def test_junit_names_the_failed_test(fault_run: FaultRun) -> None:

@@ -117,7 +117,11 @@ def _write_error_summary(config: Config, note: str) -> None:
 
     info = RunInfo(version=package_version(), profile=load_profile(config.profile_path).name,
                    target=redacted_target(config), reachable=False, notes=[note])
-    write_reports(build_summary([], info), config.report_dir, info.notes)
+    summary = build_summary([], info)
+    write_reports(summary, config.report_dir, info.notes)
+    from conformance.reporting.allure import write_verdict
+
+    write_verdict(config.report_dir / "allure-results", summary, info.notes)  # the HTML report says why
 
 
 def run(options: argparse.Namespace) -> int:

@@ -48,19 +48,27 @@ class Transcript:
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
         self._secrets: set[str] = set()
+        self._secret_pattern: re.Pattern[str] | None = None
         self._start = time.monotonic()
 
     def add_secret(self, value: str | None) -> None:
         """Register a value that must never appear in a rendered transcript."""
         if value and len(value) >= 3:
             with self._lock:
-                self._secrets.add(value)
+                if value not in self._secrets:
+                    self._secrets.add(value)
+                    self._secret_pattern = None
 
     def redact(self, text: str) -> str:
         with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            text = text.replace(secret, REDACTED)
+            pattern = self._secret_pattern
+            if pattern is None and self._secrets:
+                # one pass over the text, longest secret first (every customer adds a secureKey:
+                # replacing them one by one made each entry cost O(number of chats so far))
+                ordered = sorted(self._secrets, key=len, reverse=True)
+                pattern = self._secret_pattern = re.compile("|".join(map(re.escape, ordered)))
+        if pattern is not None:
+            text = pattern.sub(REDACTED, text)
         text = _HEADER_LINE.sub(lambda m: m.group(1) + REDACTED, text)
         text = _BASIC.sub(lambda m: m.group(1) + REDACTED, text)
         text = _COOKIE_PAIR.sub(lambda m: m.group(1) + REDACTED, text)

@@ -46,19 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="GWS v2 chat conformance suite")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the suite against a server (default: the embedded one)")
-    run.add_argument("--target", dest="target_file", metavar="FILE")
-    run.add_argument("--base-url", metavar="URL")
-    run.add_argument("--profile", dest="profile_path", metavar="FILE")
-    run.add_argument("--report-dir", metavar="DIR")
+    run.add_argument("--target", dest="target_file", metavar="FILE", help="the target file (TOML)")
+    run.add_argument("--base-url", metavar="URL", help="overrides the target's base_url")
+    run.add_argument("--profile", dest="profile_path", metavar="FILE", help="merged over the default profile")
+    run.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports)")
     run.add_argument("--strict", action="store_true", default=None, help="SHOULD failures fail the run")
-    run.add_argument("--expectations", metavar="FILE")
-    run.add_argument("--select", metavar="EXPR")
-    run.add_argument("--list", dest="list_only", action="store_true", default=None)
-    run.add_argument("--workers", metavar="N")
-    run.add_argument("--hypothesis-profile", metavar="dev|ci|nightly")
-    run.add_argument("--timeout-factor", metavar="X")
-    run.add_argument("--rerun-failed", metavar="SUMMARY.json")
-    run.add_argument("--bundle", metavar="FILE.zip")
+    run.add_argument("--expectations", metavar="FILE", help="known deviations (TOML), reported xfailed")
+    run.add_argument("--select", metavar="EXPR", help="requirement IDs, areas or an expression")
+    run.add_argument("--list", dest="list_only", action="store_true", default=None,
+                     help="print the selected tests with their requirement IDs; run nothing")
+    run.add_argument("--workers", metavar="N", help="parallel workers")
+    run.add_argument("--hypothesis-profile", metavar="dev|ci|nightly", help="fuzzing depth (default: ci)")
+    run.add_argument("--timeout-factor", metavar="X", help="multiply every deadline")
+    run.add_argument("--rerun-failed", metavar="SUMMARY.json", help="only what failed or errored there")
+    run.add_argument("--bundle", metavar="FILE.zip", help="write an evidence bundle")
     serve = commands.add_parser("serve", help="run the reference server in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8090)
@@ -221,6 +222,14 @@ def report(options: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    try:
+        return _dispatch(options)
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (e.g. head)
+        sys.stderr.close()
+        return 0
+
+
+def _dispatch(options: argparse.Namespace) -> int:
     if options.command == "run":
         return run(options)
     if options.command == "serve":

@@ -204,7 +204,11 @@ def serve(options: argparse.Namespace) -> int:
         check_fault_names(options.fault)
     except ValueError as err:
         return _fail(str(err), EXIT_CONFIG_ERROR)
-    serve_forever(options.host, options.port, options.fault, options.target_out)
+    try:
+        serve_forever(options.host, options.port, options.fault, options.target_out)
+    except OSError as err:
+        return _fail(f"cannot listen on {options.host}:{options.port}: {err.strerror} (another --port?)",
+                     EXIT_CONFIG_ERROR)
     return 0
 
 

@@ -42,7 +42,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for run in range(args.runs):
             report_dir = Path(scratch) / f"run{run}"
-            command = [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(report_dir), *args.extra]
+            command = [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "run",
+                "--report-dir",
+                str(report_dir),
+                *args.extra,
+            ]
             if args.workers:
                 command += ["--workers", str(args.workers)]
             started = time.perf_counter()
@@ -52,12 +60,17 @@ def main() -> int:
             verdicts.append(summary["verdict"])
             for name, outcome in outcomes_from_junit(report_dir / "junit.xml").items():
                 per_test[name].append(outcome)
-            print(f"run {run + 1}/{args.runs}: {summary['verdict']} {summary['totals']} "
-                  f"in {durations[-1]:.1f} s", flush=True)
+            print(
+                f"run {run + 1}/{args.runs}: {summary['verdict']} {summary['totals']} "
+                f"in {durations[-1]:.1f} s",
+                flush=True,
+            )
 
     changed = {name: seen for name, seen in per_test.items() if len(set(seen)) > 1 or len(seen) != args.runs}
-    print(f"\n{len(per_test)} tests, {args.runs} runs, wall time per run: min {min(durations):.1f} s, "
-          f"max {max(durations):.1f} s")
+    print(
+        f"\n{len(per_test)} tests, {args.runs} runs, wall time per run: min {min(durations):.1f} s, "
+        f"max {max(durations):.1f} s"
+    )
     print(f"verdicts: {sorted(set(verdicts))}")
     for name, seen in sorted(changed.items()):
         counts = {o: seen.count(o) for o in sorted(set(seen))}

@@ -9,8 +9,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "conformance"
-HARNESS = ("transcript", "client", "bayeux", "notifications", "customer", "match", "expect", "actors", "fixtures",
-           "strategies")
+HARNESS = (
+    "transcript",
+    "client",
+    "bayeux",
+    "notifications",
+    "customer",
+    "match",
+    "expect",
+    "actors",
+    "fixtures",
+    "strategies",
+)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -44,7 +54,9 @@ def test_simulator_imports_only_spec_and_itself(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [PACKAGE / f"{name}.py" for name in HARNESS if (PACKAGE / f"{name}.py").exists()], ids=lambda p: p.name
+    "path",
+    [PACKAGE / f"{name}.py" for name in HARNESS if (PACKAGE / f"{name}.py").exists()],
+    ids=lambda p: p.name,
 )
 def test_harness_never_imports_the_simulator(path: Path) -> None:
     assert {m for m in ours(path) if m.startswith("conformance.simulator")} == set()
@@ -52,7 +64,12 @@ def test_harness_never_imports_the_simulator(path: Path) -> None:
 
 @pytest.mark.parametrize("path", modules(ROOT / "suites"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_suites_use_only_the_public_harness(path: Path) -> None:
-    forbidden = {"conformance.simulator", "conformance.target", "conformance.cli", "conformance.pytest_plugin"}
+    forbidden = {
+        "conformance.simulator",
+        "conformance.target",
+        "conformance.cli",
+        "conformance.pytest_plugin",
+    }
     assert {m for m in ours(path) if m in forbidden or m.startswith("conformance.simulator.")} == set()
 
 

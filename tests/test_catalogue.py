@@ -17,8 +17,13 @@ LISTED = re.compile(r"^(?P<test>suites/\S+)\s+\[(?P<ids>[^\]]+)\]$")
 @pytest.fixture(scope="module")
 def listed() -> dict[str, tuple[str, ...]]:
     """Every suite test with its requirement IDs, as `gws-conformance run --list` prints them."""
-    done = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--list"],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     found = {}
     for line in done.stdout.splitlines():
         if m := LISTED.match(line.strip()):
@@ -44,8 +49,11 @@ def test_every_named_id_is_in_the_catalogue(listed: dict[str, tuple[str, ...]]) 
 
 
 def test_a_should_test_names_only_should_ids(listed: dict[str, tuple[str, ...]]) -> None:
-    mixed = {test: ids for test, ids in listed.items()
-             if len({CATALOGUE[rid].level for rid in ids if rid in CATALOGUE}) > 1}
+    mixed = {
+        test: ids
+        for test, ids in listed.items()
+        if len({CATALOGUE[rid].level for rid in ids if rid in CATALOGUE}) > 1
+    }
     assert mixed == {}
 
 

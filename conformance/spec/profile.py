@@ -93,7 +93,8 @@ class Profile:
         except (TypeError, ValueError) as bad:
             raise ProfileError(f"profile is invalid: {bad}") from None
         self._from_wire = {
-            enum: {wire: enum(logical) for logical, wire in names.items()} for enum, names in self._names.items()
+            enum: {wire: enum(logical) for logical, wire in names.items()}
+            for enum, names in self._names.items()
         }
 
     def wire(self, name: StrEnum) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.engine import Engine
 from conformance.simulator.server import ReferenceServer
 from conformance.spec.profile import DEFAULT_PROFILE
+from tests.suite_process import clean_env
 
 RUN_DEADLINE_S = 120
 FLOW_TEST = ("suites/flows/test_routing_flows.py::"
@@ -55,7 +55,7 @@ class Run:
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    env = clean_env()
     return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True,
                           timeout=RUN_DEADLINE_S, env=env, cwd=cwd)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.spec import DEFAULT_PROFILE
+from tests.suite_process import clean_env as suite_process_env
 
 NOTIFICATIONS_PATH = DEFAULT_PROFILE.http.notifications_path
 
@@ -31,7 +32,7 @@ def free_port() -> int:
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    env = suite_process_env()
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from conformance.spec import CATALOGUE
+from tests.suite_process import clean_env
 
 
 def test_run_auth_01_against_the_embedded_server(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    env = clean_env()
     done = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "run", "--select", "AUTH-01", "--report-dir", str(tmp_path),
          "--bundle", str(tmp_path / "bundle.zip")],

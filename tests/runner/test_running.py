@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -15,13 +14,14 @@ from conformance.config import build_config
 from conformance.reporting.bundle import MANIFEST, write_bundle
 from conformance.reporting.expectations import Expectation, matching
 from conformance.reporting.selection import Selector
+from tests.suite_process import clean_env
 
 DATA = Path(__file__).parent / "data"
 SECRET = "secret-password-xyz"
 
 
 def run_fake(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], dict]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    env = clean_env()
     env["GWS_TEST_PASSWORD"] = SECRET
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "fake_suites", "-p", "no:cacheprovider", "--target", "target.toml",
@@ -109,7 +109,7 @@ def test_bundle_manifest_and_no_secret(tmp_path: Path) -> None:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GWS_CONFORMANCE_")}
+    base = clean_env()
     return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True,
                           timeout=60, env={**base, **(env or {})})
 

@@ -16,14 +16,16 @@ from typing import Any
 import httpx
 
 from conformance.client import UNREACHABLE_ERRORS, TargetUnreachable
+from conformance.spec.bayeux import (
+    CONNECT,
+    DISCONNECT,
+    HANDSHAKE,
+    LONG_POLLING,
+    META_PREFIX,
+    SUBSCRIBE,
+    VERSION,
+)
 from conformance.transcript import EntryKind, Transcript
-
-HANDSHAKE = "/meta/handshake"
-CONNECT = "/meta/connect"
-SUBSCRIBE = "/meta/subscribe"
-UNSUBSCRIBE = "/meta/unsubscribe"
-DISCONNECT = "/meta/disconnect"
-LONG_POLLING = "long-polling"
 
 Message = dict[str, Any]
 
@@ -148,7 +150,7 @@ class BayeuxClient:
                 EntryKind.BAYEUX_IN, self.actor, _summary(msg), json.dumps(msg, ensure_ascii=False)
             )
         for msg in received:
-            if not str(msg.get("channel", "")).startswith("/meta/") and "data" in msg:
+            if not str(msg.get("channel", "")).startswith(META_PREFIX) and "data" in msg:
                 self.on_message(msg)
         return BayeuxResponse(response.status_code, received, text)
 
@@ -160,7 +162,10 @@ class BayeuxClient:
         response = await self.send(
             [
                 self.message(
-                    HANDSHAKE, version="1.0", minimumVersion="1.0", supportedConnectionTypes=[LONG_POLLING]
+                    HANDSHAKE,
+                    version=VERSION,
+                    minimumVersion=VERSION,
+                    supportedConnectionTypes=[LONG_POLLING],
                 )
             ]
         )
@@ -349,7 +354,7 @@ class _Dropped(Exception):
 
 def _summary(msg: Message) -> str:
     channel = msg.get("channel")
-    if str(channel).startswith("/meta/"):
+    if str(channel).startswith(META_PREFIX):
         status = "ok" if msg.get("successful") is True else f"FAILED {msg.get('error', '')}"
         return f"{channel} {status}"
     data = msg.get("data")

@@ -23,14 +23,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from conformance.spec import names
+from conformance.spec.bayeux import (
+    CONNECT,
+    DISCONNECT,
+    HANDSHAKE,
+    LONG_POLLING,
+    META_PREFIX,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    VERSION,
+)
 from conformance.spec.profile import DEFAULT_PROFILE
 
-HANDSHAKE = "/meta/handshake"
-CONNECT = "/meta/connect"
-SUBSCRIBE = "/meta/subscribe"
-UNSUBSCRIBE = "/meta/unsubscribe"
-DISCONNECT = "/meta/disconnect"
-LONG_POLLING = "long-polling"
 OVERSTAY_S = 3.0  # fault idle-connect-overstays
 
 Message = dict[str, Any]
@@ -150,9 +154,9 @@ class BayeuxServer:
         if channel == HANDSHAKE:
             return self._handshake(message, user_id)
         client = self._client_of(message)
-        if channel.startswith("/meta/") and channel not in (SUBSCRIBE, UNSUBSCRIBE, DISCONNECT):
+        if channel.startswith(META_PREFIX) and channel not in (SUBSCRIBE, UNSUBSCRIBE, DISCONNECT):
             return _reply(message, channel, error="400::Unknown meta channel")
-        if not channel.startswith("/meta/"):
+        if not channel.startswith(META_PREFIX):
             return _reply(message, channel, error="403::Publish denied")
         if client is None:
             return self._unknown_client(message, channel)
@@ -175,7 +179,7 @@ class BayeuxServer:
         self._clients[client.id] = client
         self._by_user.setdefault(client.user_id, set()).add(client.id)
         reply = _reply(message, HANDSHAKE, client_id=client.id)
-        reply.update(version="1.0", supportedConnectionTypes=[LONG_POLLING], advice=self._advice())
+        reply.update(version=VERSION, supportedConnectionTypes=[LONG_POLLING], advice=self._advice())
         return reply
 
     def _subscription(self, message: Message, channel: str, client: _Client) -> Message:
@@ -185,7 +189,7 @@ class BayeuxServer:
             return _reply(message, channel, error="400::Missing subscription", client_id=client.id)
         valid = [str(path) for path in paths]
         for path in valid:
-            if path.startswith("/meta/"):
+            if path.startswith(META_PREFIX):
                 return _reply(message, channel, error="403::Forbidden subscription", client_id=client.id)
             if path not in self._channels:
                 return _reply(message, channel, error="404::Unknown channel", client_id=client.id)

@@ -1,0 +1,10 @@
+"""Bayeux 1.0 wire constants shared by the harness client and the reference server; imports nothing."""
+
+HANDSHAKE = "/meta/handshake"
+CONNECT = "/meta/connect"
+SUBSCRIBE = "/meta/subscribe"
+UNSUBSCRIBE = "/meta/unsubscribe"
+DISCONNECT = "/meta/disconnect"
+META_PREFIX = "/meta/"
+VERSION = "1.0"
+LONG_POLLING = "long-polling"

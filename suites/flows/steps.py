@@ -6,7 +6,8 @@
 - `barrier(agent, ready)`: a barrier that keeps the agent's channel state (the harness's
   `Agent.barrier` sends Ready, which would make a NotReady agent Ready and let routing invite it).
 - `log_of`, `party_checks`, `settle`: an agent's notifications about one chat, judged by the pure checks
-  of chat_invariants.py.
+  of chat_invariants.py; `whole_chat_checks` judges every view of a chat against its history.
+- `status`, `party_left`, `member_stops`: the notifications a step produces, as the profile orders them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from conformance.fixtures import Chat, cleanup
 from conformance.notifications import Notification
 from conformance.spec import ChannelState, MessageType, Position, Profile, State, Visibility
 from conformance.transcript import Transcript
-from suites.flows.chat_invariants import Violation, check_agent
+from suites.flows.chat_invariants import (
+    Violation,
+    check_agent,
+    check_customer,
+    check_history_complete,
+    raise_first,
+)
 
 
 @pytest.fixture
@@ -234,6 +241,55 @@ async def customer_sees(
     return await customer.wait_for_message(check, description=what, requirement=requirement)
 
 
+def status(p: Profile, cid: str, position: Position) -> match.Check:
+    """The StatusChange of this position (Invited and Completed have their own state, the rest Processing)."""
+    state = {Position.INVITED: State.INVITED, Position.COMPLETED: State.COMPLETED}.get(
+        position, State.PROCESSING
+    )
+    return match.status_change(p, cid, state, position)
+
+
+def party_left(
+    p: Profile, cid: str, position: Position, visibility: Visibility = Visibility.ALL
+) -> list[match.Check]:
+    """What an agent still in the chat receives when another party leaves: the participants, the
+    ParticipantLeft message, then its own new position."""
+    return [
+        match.participants_updated(p, cid),
+        match.new_message(p, cid, MessageType.PARTICIPANT_LEFT, visibility=visibility),
+        status(p, cid, position),
+    ]
+
+
+async def member_stops(
+    p: Profile, owner: Agent, member: Agent, cid: str, visibility: Visibility, description: str
+) -> None:
+    """`member` stops processing: it sees its own completion, `owner` is left the sole agent (STOP-01)."""
+    since_owner, since_member = owner.notifications.mark(), member.notifications.mark()
+    await member.stop(cid)
+    await exactly(member, cid, "STOP-01", since_member, [status(p, cid, Position.COMPLETED)], "its stop")
+    await exactly(
+        owner, cid, "STOP-01", since_owner, party_left(p, cid, Position.OWNER, visibility), description
+    )
+
+
+async def whole_chat_checks(
+    p: Profile, cid: str, agents: Sequence[Agent], customer: Customer, history: list[dict[str, Any]], who: str
+) -> list[dict[str, Any]]:
+    """The history is complete (as `who` requested it), and every agent's and the customer's view agree
+    with it. Returns the customer's transcript."""
+    transcript = await customer.transcript_messages()
+    raise_first(check_history_complete(p, history, who))
+    raise_first(party_checks(p, cid, agents, history))
+    raise_first(check_customer(p, transcript, history))
+    return transcript
+
+
+def accept_history(notes: Sequence[Notification]) -> list[dict[str, Any]]:
+    """The messages of the ChatHistory an Agent.accept waited for (its last notification)."""
+    return list(notes[-1].data["messages"])
+
+
 def indexes_of(messages: Sequence[dict[str, Any]]) -> list[Any]:
     return [m.get("index") for m in messages]
 
@@ -256,3 +312,11 @@ def sole_holder(agents: Sequence[Agent], besides: Agent) -> tuple[str, Agent] | 
         if len(holders) == 1:
             return skill, holders[0]
     return None
+
+
+def sole_holder_or_skip(agents: Sequence[Agent], besides: Agent) -> tuple[str, Agent]:
+    """`sole_holder`, or the test is skipped when no skill has exactly one such holder."""
+    found = sole_holder(agents, besides)
+    if found is None:
+        pytest.skip("no skill is held by exactly one agent besides the first")
+    return found

@@ -13,20 +13,21 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.spec import MessageType, Operation, Position, Profile, State, Status, Visibility
-from suites.flows.chat_invariants import check_customer, check_history_complete, raise_first
-from suites.flows.steps import ChatBook, customer_sees, exactly, party_checks, texts_of
+from conformance.spec import MessageType, Operation, Position, Profile, Status, Visibility
+from suites.flows.steps import (
+    ChatBook,
+    customer_sees,
+    exactly,
+    member_stops,
+    party_left,
+    status,
+    texts_of,
+    whole_chat_checks,
+)
 
 TEXT, JOINED, LEFT = MessageType.TEXT, MessageType.PARTICIPANT_JOINED, MessageType.PARTICIPANT_LEFT
 TYPING = MessageType.TYPING_STARTED
 ALL, AGENTS = Visibility.ALL, Visibility.AGENTS
-
-
-def status(p: Profile, cid: str, position: Position) -> m.Check:
-    state = {Position.INVITED: State.INVITED, Position.COMPLETED: State.COMPLETED}.get(
-        position, State.PROCESSING
-    )
-    return m.status_change(p, cid, state, position)
 
 
 async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str, ChatBook]:
@@ -155,28 +156,11 @@ async def test_chat_through_consultation_and_conference_to_its_end_keeps_every_v
     await exactly(b, cid, "COMPLETE-CONFERENCE-02", since_b, three, "messages from all three")
     await customer_sees(customer, p, "COMPLETE-CONFERENCE-02", TEXT, "consultant 3", b.name)
 
-    since_a, since_b = a.notifications.mark(), b.notifications.mark()
-    await b.stop(cid)
-    await exactly(b, cid, "STOP-01", since_b, [status(p, cid, Position.COMPLETED)], "its stop")
-    await exactly(
-        a,
-        cid,
-        "STOP-01",
-        since_a,
-        [
-            m.participants_updated(p, cid),
-            m.new_message(p, cid, LEFT, visibility=ALL),
-            status(p, cid, Position.OWNER),
-        ],
-        "the other member's stop",
-    )
+    await member_stops(p, a, b, cid, ALL, "the other member's stop")
     await customer_sees(customer, p, "STOP-01", LEFT, nickname=b.name)
 
     history = await a.request_history(cid)
-    transcript = await customer.transcript_messages()
-    raise_first(check_history_complete(p, history, a.name))
-    raise_first(party_checks(p, cid, [a, b], history))
-    raise_first(check_customer(p, transcript, history))
+    await whole_chat_checks(p, cid, [a, b], customer, history, a.name)
     await _private_kept(chats, p)
 
     since_a = a.notifications.mark()
@@ -205,11 +189,7 @@ async def test_two_step_transfer_new_owner_continues_with_the_whole_history(chat
         cid,
         "COMPLETE-TRANSFER-01",
         since_b,
-        [
-            m.participants_updated(p, cid),
-            m.new_message(p, cid, LEFT, visibility=ALL),
-            status(p, cid, Position.OWNER),
-        ],
+        party_left(p, cid, Position.OWNER),
         "the initiator's departure",
     )
     await customer_sees(customer, p, "COMPLETE-TRANSFER-02", LEFT, nickname=a.name)
@@ -243,9 +223,7 @@ async def test_two_step_transfer_new_owner_continues_with_the_whole_history(chat
         "the new owner's history holds the whole conversation, consultation included, in order",
         texts,
     )
-    raise_first(check_history_complete(p, history, b.name))
-    raise_first(party_checks(p, cid, [a, b], history))
-    raise_first(check_customer(p, await customer.transcript_messages(), history))
+    await whole_chat_checks(p, cid, [a, b], customer, history, b.name)
     await exactly(
         b,
         cid,

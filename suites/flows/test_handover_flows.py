@@ -12,33 +12,26 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.spec import MessageType, Position, Profile, State, Visibility
+from conformance.spec import MessageType, Position, Profile, Visibility
 from suites.flows.chat_invariants import check_customer, check_history_complete, raise_first
 from suites.flows.steps import (
     ChatBook,
+    accept_history,
     customer_sees,
     exactly,
     indexes_of,
+    member_stops,
     nickname_of,
     party_checks,
-    sole_holder,
+    party_left,
+    sole_holder_or_skip,
+    status,
     texts_of,
+    whole_chat_checks,
 )
 
 TEXT, JOINED, LEFT = MessageType.TEXT, MessageType.PARTICIPANT_JOINED, MessageType.PARTICIPANT_LEFT
 ALL, AGENTS = Visibility.ALL, Visibility.AGENTS
-
-
-def status(p: Profile, cid: str, position: Position) -> m.Check:
-    state = {Position.INVITED: State.INVITED, Position.COMPLETED: State.COMPLETED}.get(
-        position, State.PROCESSING
-    )
-    return m.status_change(p, cid, state, position)
-
-
-def accept_history(notes: list[Any]) -> list[dict[str, Any]]:
-    """The messages of the ChatHistory an Agent.accept waited for (its last notification)."""
-    return list(notes[-1].data["messages"])
 
 
 def kinds(p: Profile, messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
@@ -80,9 +73,7 @@ async def _transfer_and_continue(chats: ChatBook, a: Agent, b: Agent, p: Profile
     await b.send_message(cid, "new owner")
     await customer_sees(customer, p, "MESSAGE-01", TEXT, "new owner", b.name)
     full = await b.request_history(cid)
-    raise_first(check_history_complete(p, full, b.name))
-    raise_first(party_checks(p, cid, [a, b], full))
-    raise_first(check_customer(p, await customer.transcript_messages(), full))
+    await whole_chat_checks(p, cid, [a, b], customer, full, b.name)
 
 
 @pytest.mark.requirement("TRANSFER-01", "TRANSFER-03", "ORDER-02", "ORDER-03")
@@ -94,20 +85,14 @@ async def test_transfer_to_an_agent_new_owner_continues_with_the_whole_history(
 
 @pytest.mark.requirement("TRANSFER-02", "TRANSFER-03", "ORDER-02", "ORDER-03")
 async def test_transfer_to_a_skill_invites_its_agent_who_continues(chats, agents, agent_a, profile):
-    found = sole_holder(agents, agent_a)
-    if found is None:
-        pytest.skip("no skill is held by exactly one agent besides the first")
-    skill, holder = found
+    skill, holder = sole_holder_or_skip(agents, agent_a)
     await _transfer_and_continue(chats, agent_a, holder, profile, skill=skill)
 
 
 @pytest.mark.requirement("REJECT-01", "REJECT-02", "STATE-04", "ORDER-03")
 async def test_reject_reoffers_to_the_skill_agent_whose_history_is_intact(chats, agents, agent_a, profile):
     a, p = agent_a, profile
-    found = sole_holder(agents, a)
-    if found is None:
-        pytest.skip("no skill is held by exactly one agent besides the first")
-    skill, x = found
+    skill, x = sole_holder_or_skip(agents, a)
     since_x = x.notifications.mark()
     chat = await chats.invited(a, skill=skill, first="customer 1")
     cid, customer = chat.id, chat.customer
@@ -166,21 +151,7 @@ async def test_consultant_leaving_gives_the_owner_plain_capabilities(chats, agen
     await b.send_message(cid, "private note")
     note = m.new_message(p, cid, TEXT, "private note", visibility=AGENTS)
     await exactly(a, cid, "MESSAGE-04", since_a, [note], "the consultant's note")
-    since_a, since_b = a.notifications.mark(), b.notifications.mark()
-    await b.stop(cid)
-    await exactly(b, cid, "STOP-01", since_b, [status(p, cid, Position.COMPLETED)], "its stop")
-    await exactly(
-        a,
-        cid,
-        "STOP-01",
-        since_a,
-        [
-            m.participants_updated(p, cid),
-            m.new_message(p, cid, LEFT, visibility=AGENTS),
-            status(p, cid, Position.OWNER),
-        ],
-        "the consultant's leave",
-    )
+    await member_stops(p, a, b, cid, AGENTS, "the consultant's leave")
     full = await a.request_history(cid)
     transcript = await chat.customer.transcript_messages()
     raise_first(party_checks(p, cid, [a, b], full))
@@ -204,11 +175,7 @@ async def test_customer_leaving_withdraws_the_consultation_and_reduces_capabilit
         cid,
         "CUSTOMER-01",
         since_a,
-        [
-            m.participants_updated(p, cid),
-            m.new_message(p, cid, LEFT, visibility=ALL),
-            status(p, cid, Position.CUSTOMER_LEFT),
-        ],
+        party_left(p, cid, Position.CUSTOMER_LEFT),
         "the customer's leave (one StatusChange, the final one)",
     )
     history = await a.request_history(cid)
@@ -229,11 +196,7 @@ async def test_customer_leaving_a_consultation_leaves_both_agents_history_and_st
     assert b is not None
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await chat.customer.disconnect()
-    left = [
-        m.participants_updated(p, cid),
-        m.new_message(p, cid, LEFT, visibility=ALL),
-        status(p, cid, Position.CUSTOMER_LEFT),
-    ]
+    left = party_left(p, cid, Position.CUSTOMER_LEFT)
     await exactly(a, cid, "CUSTOMER-01", since_a, left, "the customer's leave")
     await exactly(b, cid, "CUSTOMER-01", since_b, left, "the customer's leave")
     since_a, since_b = a.notifications.mark(), b.notifications.mark()

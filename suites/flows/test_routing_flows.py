@@ -11,7 +11,7 @@ from conformance import expect
 from conformance import match as m
 from conformance.actors import TAG_KEY
 from conformance.spec import MessageType, Position, State
-from suites.flows.steps import barrier, customer_sees, exactly, sole_holder, texts_of
+from suites.flows.steps import accept_history, barrier, customer_sees, exactly, sole_holder_or_skip, texts_of
 
 
 @pytest.mark.requirement("SESSION-02")
@@ -31,7 +31,7 @@ async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agen
     cid = await a.wait_invitation(tag, requirement="SESSION-02", since=until)
     chats.adopt(cid, tag, customer, a)
     notes = await a.accept(cid, nickname=a.name)
-    texts = texts_of(p, notes[-1].data["messages"])
+    texts = texts_of(p, accept_history(notes))
     expect.that(
         texts == ["while nobody is ready"], "SESSION-02", "the queued chat's message in the history", texts
     )
@@ -42,10 +42,7 @@ async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agen
 @pytest.mark.requirement("SESSION-02", "STATE-04")
 async def test_end_session_withdraws_a_pending_invitation_and_reroutes_it(chats, agents, agent_a, profile):
     a, p = agent_a, profile
-    found = sole_holder(agents, a)
-    if found is None:
-        pytest.skip("no skill is held by exactly one agent besides the first")
-    skill, x = found
+    skill, x = sole_holder_or_skip(agents, a)
     since_x = x.notifications.mark()
     chat = await chats.invited(a, skill=skill, first="customer 1")
     cid = chat.id
@@ -60,7 +57,7 @@ async def test_end_session_withdraws_a_pending_invitation_and_reroutes_it(chats,
     )
     await x.wait_invitation(chat.tag, requirement="SESSION-02", since=since_x)
     notes = await x.accept(cid, nickname=x.name)
-    texts = texts_of(p, notes[-1].data["messages"])
+    texts = texts_of(p, accept_history(notes))
     expect.that(texts == ["customer 1"], "SESSION-02", "the re-routed chat's history intact", texts)
     await x.send_message(cid, "taking over")
     await customer_sees(chat.customer, p, "SESSION-02", MessageType.TEXT, "taking over", x.name)

@@ -50,3 +50,26 @@ def test_an_invalid_expectations_file_is_a_usage_error(tmp_path: Path) -> None:
     bad.write_text('[NOPE-99]\nreason = "x"\n', encoding="utf-8")
     done = cli("run", "--expectations", str(bad), "--report-dir", str(tmp_path / "r"))
     assert done.returncode == 2 and "NOPE-99" in done.stderr
+
+
+def test_a_requirement_entry_xfails_its_failures_and_keeps_its_passes(tmp_path: Path) -> None:
+    expectations = tmp_path / "expected.toml"
+    expectations.write_text('[ACCEPT-05]\nreason = "an empty nickname is taken"\n', encoding="utf-8")
+    with reference_server(("empty-nickname-accepted",)) as server:
+        run = run_suite(write_target(tmp_path, server.url), tmp_path / "reports", "--select", "ACCEPT-05",
+                        "--expectations", str(expectations))
+    outcomes = set(run.summary["tests"].values())
+    assert outcomes == {"passed", "xfailed"}  # only the empty-nickname case deviates
+    assert run.summary["requirements"]["ACCEPT-05"]["outcome"] == "xfailed"
+    assert (run.status, run.summary["verdict"]) == (0, "conformant")
+
+
+def test_a_requirement_entry_whose_tests_all_pass_fails_the_run(tmp_path: Path) -> None:
+    expectations = tmp_path / "expected.toml"
+    expectations.write_text('[ACCEPT-05]\nreason = "an empty nickname is taken"\n', encoding="utf-8")
+    with reference_server(()) as server:
+        run = run_suite(write_target(tmp_path, server.url), tmp_path / "reports", "--select", "ACCEPT-05",
+                        "--expectations", str(expectations))
+    assert run.summary["requirements"]["ACCEPT-05"]["outcome"] == "xpassed"
+    assert (run.status, run.summary["verdict"]) == (1, "non-conformant")
+    assert "the deviation is gone" in run.stdout

@@ -131,6 +131,23 @@ async def refused_without_effect(
     expect.that(after == before, "STATUS-05", f"the interaction unchanged: {before}", after)
 
 
+async def perform_refused(
+    agent: Agent,
+    interaction_id: str,
+    op: Operation,
+    requirement: str,
+    status: Status | set[Status],
+    **fields: object,
+) -> None:
+    """Perform the operation: it fails with `status` and changes nothing (`refused_without_effect`)."""
+    before = await snapshot(agent, interaction_id)
+    since = agent.notifications.mark()
+    reply = await agent.client.perform(interaction_id, op, **fields)
+    await refused_without_effect(
+        agent, interaction_id, reply, requirement, status, before=before, since=since
+    )
+
+
 # -- chats that may move on (Reject, Transfer): both routing hints, so they never reach another test's agent
 
 

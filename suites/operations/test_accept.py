@@ -13,6 +13,7 @@ from suites.operations.conftest import (
     customer_transcript,
     messages_in,
     perform_escaped,
+    perform_refused,
     refused_without_effect,
     sender_nickname,
     snapshot,
@@ -138,12 +139,7 @@ async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat,
 @pytest.mark.requirement("ACCEPT-04", "STATUS-05")
 async def test_accept_of_an_accepted_chat_fails_with_2(accepted_chat):
     agent = accepted_chat.owner
-    before = await snapshot(agent, accepted_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(accepted_chat.id, Operation.ACCEPT)
-    await refused_without_effect(
-        agent, accepted_chat.id, reply, "ACCEPT-04", Status.INVALID_PARAMETER, before=before, since=since
-    )
+    await perform_refused(agent, accepted_chat.id, Operation.ACCEPT, "ACCEPT-04", Status.INVALID_PARAMETER)
 
 
 @pytest.mark.requirement("ACCEPT-04")

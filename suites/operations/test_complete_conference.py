@@ -10,8 +10,7 @@ from suites.operations.conftest import (
     brief,
     customer_transcript,
     index_of,
-    refused_without_effect,
-    snapshot,
+    perform_refused,
     texts,
     type_of,
     visibility_of,
@@ -106,9 +105,6 @@ async def test_complete_conference_then_messages_reach_everyone_in_one_order(con
 async def test_complete_conference_without_a_joined_consultant_fails_with_2(chat_in_state):
     chat = chat_in_state
     owner = chat.owner
-    before = await snapshot(owner, chat.id)
-    since = owner.notifications.mark()
-    reply = await owner.client.perform(chat.id, Operation.COMPLETE_CONFERENCE)
-    await refused_without_effect(
-        owner, chat.id, reply, "COMPLETE-CONFERENCE-03", Status.INVALID_PARAMETER, before=before, since=since
+    await perform_refused(
+        owner, chat.id, Operation.COMPLETE_CONFERENCE, "COMPLETE-CONFERENCE-03", Status.INVALID_PARAMETER
     )

@@ -9,9 +9,8 @@ from conformance.spec import MessageType, Operation, Position, State, Status, Vi
 from suites.operations.conftest import (
     brief,
     customer_transcript,
-    refused_without_effect,
+    perform_refused,
     sender_nickname,
-    snapshot,
     texts,
     type_of,
     visibility_of,
@@ -88,9 +87,6 @@ async def test_complete_transfer_shows_the_customer_the_join_then_the_leave(cons
 async def test_complete_transfer_without_a_joined_consultant_fails_with_2(chat_in_state):
     chat = chat_in_state
     owner = chat.owner
-    before = await snapshot(owner, chat.id)
-    since = owner.notifications.mark()
-    reply = await owner.client.perform(chat.id, Operation.COMPLETE_TRANSFER)
-    await refused_without_effect(
-        owner, chat.id, reply, "COMPLETE-TRANSFER-03", Status.INVALID_PARAMETER, before=before, since=since
+    await perform_refused(
+        owner, chat.id, Operation.COMPLETE_TRANSFER, "COMPLETE-TRANSFER-03", Status.INVALID_PARAMETER
     )

@@ -10,8 +10,7 @@ from conformance.spec import MessageType, Operation, Position, State, Status, Vi
 from suites.operations.conftest import (
     brief,
     customer_transcript,
-    refused_without_effect,
-    snapshot,
+    perform_refused,
 )
 
 
@@ -131,11 +130,8 @@ async def test_initiate_consultation_with_a_bad_agent_fails_and_changes_nothing(
         "null": {"agent_id": None},
         "number": {"agent_id": 2},
     }[how]
-    before = await snapshot(owner, accepted_chat.id)
-    since = owner.notifications.mark()
-    reply = await owner.client.perform(accepted_chat.id, Operation.INITIATE_CONSULTATION, **fields)
-    await refused_without_effect(
-        owner, accepted_chat.id, reply, "CONSULT-04", status, before=before, since=since
+    await perform_refused(
+        owner, accepted_chat.id, Operation.INITIATE_CONSULTATION, "CONSULT-04", status, **fields
     )
 
 
@@ -144,13 +140,13 @@ async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accept
     owner = accepted_chat.owner
     await agent_b.not_ready()
     try:
-        before = await snapshot(owner, accepted_chat.id)
-        since = owner.notifications.mark()
-        reply = await owner.client.perform(
-            accepted_chat.id, Operation.INITIATE_CONSULTATION, agent_id=agent_b.id
-        )
-        await refused_without_effect(
-            owner, accepted_chat.id, reply, "CONSULT-04", Status.INVALID_PARAMETER, before=before, since=since
+        await perform_refused(
+            owner,
+            accepted_chat.id,
+            Operation.INITIATE_CONSULTATION,
+            "CONSULT-04",
+            Status.INVALID_PARAMETER,
+            agent_id=agent_b.id,
         )
     finally:
         await agent_b.ready()
@@ -163,36 +159,24 @@ async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(c
     await first.reject(chat_to_colleague.id)
     await colleague.wait_invitation(chat_to_colleague.tag, since=since)
     await colleague.accept(chat_to_colleague.id)
-    before = await snapshot(colleague, chat_to_colleague.id)
-    since = colleague.notifications.mark()
-    reply = await colleague.client.perform(
-        chat_to_colleague.id, Operation.INITIATE_CONSULTATION, agent_id=first.id
-    )
-    await refused_without_effect(
+    await perform_refused(
         colleague,
         chat_to_colleague.id,
-        reply,
+        Operation.INITIATE_CONSULTATION,
         "CONSULT-04",
         Status.INVALID_PARAMETER,
-        before=before,
-        since=since,
+        agent_id=first.id,
     )
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
 async def test_initiate_consultation_while_one_is_under_way_fails_with_2(consultation_invited, agent_c):
     owner = consultation_invited.owner
-    before = await snapshot(owner, consultation_invited.id)
-    since = owner.notifications.mark()
-    reply = await owner.client.perform(
-        consultation_invited.id, Operation.INITIATE_CONSULTATION, agent_id=agent_c.id
-    )
-    await refused_without_effect(
+    await perform_refused(
         owner,
         consultation_invited.id,
-        reply,
+        Operation.INITIATE_CONSULTATION,
         "CONSULT-04",
         Status.INVALID_PARAMETER,
-        before=before,
-        since=since,
+        agent_id=agent_c.id,
     )

@@ -11,8 +11,7 @@ from suites.operations.conftest import (
     brief,
     customer_transcript,
     messages_in,
-    refused_without_effect,
-    snapshot,
+    perform_refused,
     texts,
     type_of,
 )
@@ -91,9 +90,4 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
 @pytest.mark.requirement("REJECT-03", "STATUS-05")
 async def test_reject_after_accept_fails_with_2(accepted_chat):
     agent = accepted_chat.owner
-    before = await snapshot(agent, accepted_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(accepted_chat.id, Operation.REJECT)
-    await refused_without_effect(
-        agent, accepted_chat.id, reply, "REJECT-03", Status.INVALID_PARAMETER, before=before, since=since
-    )
+    await perform_refused(agent, accepted_chat.id, Operation.REJECT, "REJECT-03", Status.INVALID_PARAMETER)

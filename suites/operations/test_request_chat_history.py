@@ -12,8 +12,7 @@ from suites.operations.conftest import (
     index_of,
     live_view,
     messages_in,
-    refused_without_effect,
-    snapshot,
+    perform_refused,
 )
 
 
@@ -113,20 +112,24 @@ async def test_request_chat_history_from_an_event_id_starts_there(accepted_chat,
 )
 async def test_request_chat_history_with_an_invalid_event_id_fails_with_2(event_id, accepted_chat):
     agent = accepted_chat.owner
-    before = await snapshot(agent, accepted_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(accepted_chat.id, Operation.REQUEST_CHAT_HISTORY, event_id=event_id)
-    await refused_without_effect(
-        agent, accepted_chat.id, reply, "HISTORY-03", Status.INVALID_PARAMETER, before=before, since=since
+    await perform_refused(
+        agent,
+        accepted_chat.id,
+        Operation.REQUEST_CHAT_HISTORY,
+        "HISTORY-03",
+        Status.INVALID_PARAMETER,
+        event_id=event_id,
     )
 
 
 @pytest.mark.requirement("HISTORY-03", "STATUS-05")
 async def test_request_chat_history_while_invited_fails_with_2(invited_chat):
     agent = invited_chat.owner
-    before = await snapshot(agent, invited_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(invited_chat.id, Operation.REQUEST_CHAT_HISTORY, event_id=OMIT)
-    await refused_without_effect(
-        agent, invited_chat.id, reply, "HISTORY-03", Status.INVALID_PARAMETER, before=before, since=since
+    await perform_refused(
+        agent,
+        invited_chat.id,
+        Operation.REQUEST_CHAT_HISTORY,
+        "HISTORY-03",
+        Status.INVALID_PARAMETER,
+        event_id=OMIT,
     )

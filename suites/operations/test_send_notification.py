@@ -11,8 +11,7 @@ from suites.operations.conftest import (
     brief,
     customer_transcript,
     index_of,
-    refused_without_effect,
-    snapshot,
+    perform_refused,
     type_of,
 )
 
@@ -92,9 +91,6 @@ async def test_send_notification_with_a_bad_value_fails_and_changes_nothing(
         value = profile.wire(value)
     elif isinstance(value, list):
         value = [profile.wire(v) for v in value]
-    before = await snapshot(agent, accepted_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(accepted_chat.id, Operation.SEND_NOTIFICATION, notification=value)
-    await refused_without_effect(
-        agent, accepted_chat.id, reply, "TYPING-02", status, before=before, since=since
+    await perform_refused(
+        agent, accepted_chat.id, Operation.SEND_NOTIFICATION, "TYPING-02", status, notification=value
     )

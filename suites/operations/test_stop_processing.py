@@ -9,8 +9,7 @@ from conformance.spec import MessageType, Operation, Position, State, Status, Vi
 from suites.operations.conftest import (
     brief,
     customer_transcript,
-    refused_without_effect,
-    snapshot,
+    perform_refused,
     type_of,
 )
 
@@ -111,9 +110,6 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
 @pytest.mark.requirement("STOP-03", "STATUS-05")
 async def test_stop_while_invited_fails_with_2(invited_chat):
     agent = invited_chat.owner
-    before = await snapshot(agent, invited_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(invited_chat.id, Operation.STOP_PROCESSING)
-    await refused_without_effect(
-        agent, invited_chat.id, reply, "STOP-03", Status.INVALID_PARAMETER, before=before, since=since
+    await perform_refused(
+        agent, invited_chat.id, Operation.STOP_PROCESSING, "STOP-03", Status.INVALID_PARAMETER
     )

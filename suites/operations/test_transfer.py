@@ -13,9 +13,8 @@ from suites.operations.conftest import (
     index_of,
     live_view,
     messages_in,
-    refused_without_effect,
+    perform_refused,
     sender_nickname,
-    snapshot,
     type_of,
     visibility_of,
 )
@@ -155,12 +154,7 @@ async def test_transfer_with_a_bad_target_fails_and_changes_nothing(how, status,
         "null-agent": {"agent_id": None},
         "number-skill": {"skill": 7},
     }[how]
-    before = await snapshot(agent, accepted_chat.id)
-    since = agent.notifications.mark()
-    reply = await agent.client.perform(accepted_chat.id, Operation.TRANSFER, **fields)
-    await refused_without_effect(
-        agent, accepted_chat.id, reply, "TRANSFER-04", status, before=before, since=since
-    )
+    await perform_refused(agent, accepted_chat.id, Operation.TRANSFER, "TRANSFER-04", status, **fields)
 
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
@@ -170,18 +164,14 @@ async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialis
     await owner.accept(chat_to_specialist.id)
     await specialist.not_ready()
     try:
-        before = await snapshot(owner, chat_to_specialist.id)
-        since = owner.notifications.mark()
         fields = {"agent_id": specialist.id} if by == "agent" else {"skill": chat_to_specialist.skill}
-        reply = await owner.client.perform(chat_to_specialist.id, Operation.TRANSFER, **fields)
-        await refused_without_effect(
+        await perform_refused(
             owner,
             chat_to_specialist.id,
-            reply,
+            Operation.TRANSFER,
             "TRANSFER-04",
             Status.INVALID_PARAMETER,
-            before=before,
-            since=since,
+            **fields,
         )
     finally:
         await specialist.ready()
@@ -194,15 +184,11 @@ async def test_transfer_to_an_agent_already_invited_fails_with_2(chat_to_colleag
     await first.reject(chat_to_colleague.id)
     await colleague.wait_invitation(chat_to_colleague.tag, since=since)
     await colleague.accept(chat_to_colleague.id)
-    before = await snapshot(colleague, chat_to_colleague.id)
-    since = colleague.notifications.mark()
-    reply = await colleague.client.perform(chat_to_colleague.id, Operation.TRANSFER, agent_id=first.id)
-    await refused_without_effect(
+    await perform_refused(
         colleague,
         chat_to_colleague.id,
-        reply,
+        Operation.TRANSFER,
         "TRANSFER-04",
         Status.INVALID_PARAMETER,
-        before=before,
-        since=since,
+        agent_id=first.id,
     )

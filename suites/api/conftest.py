@@ -80,21 +80,14 @@ StartChat = Callable[..., Awaitable[StartedChat]]
 
 
 @pytest_asyncio.fixture
-async def start_chat(target: Any, transcript: Any) -> AsyncIterator[StartChat]:
+async def start_chat(make_customer: Any) -> AsyncIterator[StartChat]:
     """start_chat(route_to=agent, then_skill=None, wait=True): a customer starts a tagged chat routed to
     `agent` (then to `then_skill`); with wait, the agent's invitation is awaited and its id kept.
     Teardown: the customer disconnects (withdrawing what is still pending) and closes."""
     started: list[StartedChat] = []
 
     async def start(route_to: Agent, then_skill: str | None = None, wait: bool = True) -> StartedChat:
-        customer = Customer(
-            target.gms_url,
-            target.service,
-            target.profile,
-            transcript,
-            target.timeout_s,
-            verify_tls=target.verify_tls,
-        )
+        customer: Customer = make_customer()
         chat = StartedChat(f"api-{uuid.uuid4().hex[:12]}", customer)
         started.append(chat)
         await customer.start(route_to_agent=route_to.spec.username, route_to_skill=then_skill, tag=chat.tag)

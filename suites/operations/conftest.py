@@ -203,6 +203,14 @@ async def start_moving_chat(
     return MovingChat(chat_id, tag, customer, first, nxt, skill)
 
 
+async def rejected_to_next(chat: MovingChat) -> None:
+    """`first` rejects; the chat reaches `next`, who accepts it (`first` was invited to it before)."""
+    since = chat.next.notifications.mark()
+    await chat.first.reject(chat.id)
+    await chat.next.wait_invitation(chat.tag, since=since)
+    await chat.next.accept(chat.id)
+
+
 async def end_moving_chat(chat: MovingChat, agents: list[Agent]) -> None:
     """The customer leaves (withdrawing any invitation), then every agent still taking part stops."""
     with contextlib.suppress(Exception):

@@ -11,6 +11,7 @@ from suites.operations.conftest import (
     brief,
     customer_transcript,
     perform_refused,
+    rejected_to_next,
 )
 
 
@@ -155,10 +156,7 @@ async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accept
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
 async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(chat_to_colleague):
     first, colleague = chat_to_colleague.first, chat_to_colleague.next
-    since = colleague.notifications.mark()
-    await first.reject(chat_to_colleague.id)
-    await colleague.wait_invitation(chat_to_colleague.tag, since=since)
-    await colleague.accept(chat_to_colleague.id)
+    await rejected_to_next(chat_to_colleague)
     await perform_refused(
         colleague,
         chat_to_colleague.id,

@@ -14,6 +14,7 @@ from suites.operations.conftest import (
     live_view,
     messages_in,
     perform_refused,
+    rejected_to_next,
     sender_nickname,
     type_of,
     visibility_of,
@@ -180,10 +181,7 @@ async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialis
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
 async def test_transfer_to_an_agent_already_invited_fails_with_2(chat_to_colleague):
     first, colleague = chat_to_colleague.first, chat_to_colleague.next
-    since = colleague.notifications.mark()
-    await first.reject(chat_to_colleague.id)
-    await colleague.wait_invitation(chat_to_colleague.tag, since=since)
-    await colleague.accept(chat_to_colleague.id)
+    await rejected_to_next(chat_to_colleague)
     await perform_refused(
         colleague,
         chat_to_colleague.id,

@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _validate(config: Config) -> None:
     """Everything checkable before anything runs; ConfigError or ProfileError."""
+    if config.routing != "hints":
+        raise ConfigError(f'routing = "{config.routing}": this version needs a server whose routing '
+                          'honours RouteToAgent/RouteToSkill (routing = "hints")')
     load_profile(config.profile_path)
     if config.expectations is not None:
         load_expectations(config.expectations)

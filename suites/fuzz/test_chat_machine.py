@@ -301,12 +301,15 @@ async def test_random_operation_sequences_keep_states_and_order(
             type(self).factory = ChatBook(target, transcript, agents, make_customer, book_tag)
             super().__init__()
 
+    # Sized from the hypothesis profile: dev and ci (up to 100 examples) explore at most 15 chats of
+    # 20 steps; nightly explores a quarter of its examples, 50 steps each.
     base = settings()
+    deep = base.max_examples > 100
     run = settings(
         base,
         deadline=None,
         suppress_health_check=list(HealthCheck),
-        max_examples=min(base.max_examples, 15),
-        stateful_step_count=min(base.stateful_step_count, 20),
+        max_examples=base.max_examples // 4 if deep else min(base.max_examples, 15),
+        stateful_step_count=50 if deep else min(base.stateful_step_count, 20),
     )
     await asyncio.to_thread(run_state_machine_as_test, Configured, settings=run)

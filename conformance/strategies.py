@@ -74,7 +74,8 @@ class Case:
 
     def encode(self) -> bytes:
         """The body as JSON bytes (lone surrogates become \\uXXXX escapes, as on the wire)."""
-        return json.dumps(self.body, ensure_ascii=True).encode("ascii")
+        # allow_nan=False: a body must be JSON (Infinity and NaN are not), or the expected code is wrong.
+        return json.dumps(self.body, ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
 # ---- value strategies --------------------------------------------------------------------------
@@ -238,7 +239,10 @@ class BodyStrategies:
                 | none
                 | one(event, st.integers(max_value=-1), invalid, "negative eventId")
                 | one(
-                    event, st.booleans() | st.floats() | nice_text | st.none(), invalid, "eventId not an int"
+                    event,
+                    st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | nice_text | st.none(),
+                    invalid,
+                    "eventId not an int",
                 )
             )
         if op is Operation.ACCEPT:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 # Hypothesis profiles (per test; the fuzz file has three @given tests, so nightly sends >= 10,000
 # bodies): `ci` is the default; --hypothesis-profile selects one.
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [
         HealthCheck.function_scoped_fixture,
@@ -82,7 +82,7 @@ class Case:
 
 LONE_SURROGATES = ("\ud800", "\udbff", "\udc00", "\udfff")
 # Any code point except surrogates (those are generated on purpose, below).
-_CHARS = st.characters(exclude_categories=("Cs",))
+_CHARS = st.characters(exclude_categories=["Cs"])
 nice_text = st.text(_CHARS, min_size=1, max_size=40)
 odd_unicode = st.sampled_from(
     ["\u0000", "\u200b", "\ufeff", "\U0001f600", "e\u0301", "\u202e", "\uffff", " "]
@@ -219,7 +219,7 @@ class BodyStrategies:
                 | one(notification, with_lone_surrogate(), invalid, "lone surrogate")
             )
         if op in (Operation.TRANSFER, Operation.INITIATE_CONSULTATION):
-            cases = (
+            cases: st.SearchStrategy[Any] = (
                 st.just(({}, missing, "target missing"))
                 | one(agent, unknown_agent, invalid, "unknown agentId")
                 | one(agent, invalid_strings(lim.max_text_length), invalid, "invalid agentId")

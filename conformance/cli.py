@@ -77,6 +77,9 @@ def _validate(config: Config) -> None:
     if config.routing != "hints":
         raise ConfigError(f'routing = "{config.routing}": this version needs a server whose routing '
                           'honours RouteToAgent/RouteToSkill (routing = "hints")')
+    if config.workers and config.workers > 1 and not config.embedded:
+        raise ConfigError("--workers: parallel workers run only against the embedded reference server; "
+                          "on a remote server they would share its agents and disturb each other's routing")
     load_profile(config.profile_path)
     if config.expectations is not None:
         load_expectations(config.expectations)

@@ -92,3 +92,12 @@ def test_option_and_environment_errors(options: dict, env: dict, start: str) -> 
     with pytest.raises(ConfigError) as raised:
         build_config(options, env)
     assert str(raised.value).startswith(start) and "\n" not in str(raised.value)
+
+
+def test_run_refuses_parallel_workers_against_a_remote_server(tmp_path, capsys) -> None:
+    from conformance.cli import main
+
+    args = ["run", "--base-url", "http://127.0.0.1:9", "--workers", "2", "--report-dir", str(tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--workers" in err[0]

@@ -24,3 +24,20 @@ def test_run_auth_01_against_the_embedded_server(tmp_path: Path) -> None:
     assert summary["requirements"]["AUTH-01"]["outcome"] == "passed"
     assert (tmp_path / "junit.xml").is_file() and any((tmp_path / "allure-results").iterdir())
     assert (tmp_path / "bundle.zip").is_file()
+
+
+def test_two_workers_give_one_merged_summary(tmp_path: Path) -> None:
+    def run(report_dir: Path, *workers: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--select", "ACCEPT or REJECT", "--report-dir",
+             str(report_dir), *workers],
+            capture_output=True, text=True, timeout=180, env=clean_env(),
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return json.loads((report_dir / "summary.json").read_text())
+
+    serial, parallel = run(tmp_path / "one"), run(tmp_path / "two", "--workers", "2")
+    assert parallel["tests"] == serial["tests"] and len(serial["tests"]) > 15
+    assert parallel["requirements"] == serial["requirements"]
+    assert len(list((tmp_path / "two" / "allure-results").glob("*-result.json"))) == len(
+        list((tmp_path / "one" / "allure-results").glob("*-result.json")))

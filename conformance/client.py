@@ -20,7 +20,6 @@ from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 from conformance.spec import Field, Operation, Profile
 from conformance.transcript import EntryKind, Transcript, format_headers
 
-MEDIA = "chat"  # the media channel the chat profile works on (`/me/channels/chat`, `channels: ["chat"]`)
 OMIT: Any = object()  # a field value meaning "leave the key out of the body"
 
 Auth = Literal["session", "basic", "none"] | tuple[str, str]
@@ -282,7 +281,7 @@ class AgentClient:
         return await self.get(f"{self.profile.http.api_prefix}/me")
 
     async def start_session(self) -> Reply:
-        body = self.body(Operation.START_SESSION, {Field.CHANNELS: [MEDIA]})
+        body = self.body(Operation.START_SESSION, {Field.CHANNELS: [self.profile.media]})
         return await self.post_json(f"{self.profile.http.api_prefix}/me", body)
 
     async def end_session(self) -> Reply:
@@ -292,13 +291,12 @@ class AgentClient:
 
     async def set_ready(self) -> Reply:
         return await self.post_json(
-            f"{self.profile.http.api_prefix}/me/channels/{MEDIA}", self.body(Operation.READY, {})
+            f"{self.profile.http.api_prefix}/me/channels/{self.profile.media}", self.body(Operation.READY, {})
         )
 
     async def set_not_ready(self) -> Reply:
-        return await self.post_json(
-            f"{self.profile.http.api_prefix}/me/channels/{MEDIA}", self.body(Operation.NOT_READY, {})
-        )
+        channel = f"{self.profile.http.api_prefix}/me/channels/{self.profile.media}"
+        return await self.post_json(channel, self.body(Operation.NOT_READY, {}))
 
     async def get_interaction(self, interaction_id: str) -> Reply:
         return await self.get(self.interaction_path(interaction_id))

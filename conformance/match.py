@@ -227,7 +227,7 @@ def interaction_shape(profile: Profile, inter: Any) -> str | None:
         return f"interaction {inter!r} is not an object"
     if not _is_str(inter.get("id")):
         return f"interaction id {inter.get('id')!r} is not a string"
-    if inter.get("mediaType") != "chat":
+    if inter.get("mediaType") != profile.media:
         return f"mediaType is {inter.get('mediaType')!r}"
     if profile.parse(State, inter.get("state")) is None:
         return f"state {inter.get('state')!r} is unknown"

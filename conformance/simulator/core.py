@@ -34,8 +34,6 @@ from conformance.spec import (
     Visibility,
 )
 
-CHAT_CHANNEL = "chat"  # the agent channel and media type of this profile
-
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -165,7 +163,7 @@ class Core:
         caps = self.capabilities(self.position(chat, member)) if capabilities is None else capabilities
         return {
             "id": chat.interaction_id,
-            "mediaType": CHAT_CHANNEL,
+            "mediaType": self.profile.media,
             "state": self.profile.wire(self.state(member)),
             "capabilities": [self.profile.wire(op) for op in INTERACTION_OPERATIONS if op in caps],
             "participants": render_participants(self.profile, chat),

@@ -10,13 +10,13 @@ import hmac
 
 from conformance.simulator.accounts import AgentAccount
 from conformance.simulator.chat import Role
-from conformance.simulator.core import CHAT_CHANNEL, Channel, Outcome, Outgoing
+from conformance.simulator.core import Channel, Outcome, Outgoing
 from conformance.simulator.customer_side import CustomerSide
 from conformance.simulator.operations import InteractionOperations
 from conformance.simulator.validation import Refusal, check_string, invalid
 from conformance.spec import ChannelState, Field, Kind, Operation, Status
 
-__all__ = ["CHAT_CHANNEL", "AgentAccount", "Engine", "Outcome", "Outgoing"]
+__all__ = ["AgentAccount", "Engine", "Outcome", "Outgoing"]
 
 
 class Engine(InteractionOperations, CustomerSide):
@@ -69,7 +69,7 @@ class Engine(InteractionOperations, CustomerSide):
     def channel_operation(self, user_id: str, channel: str, body: object) -> Outcome:
         """POST /me/channels/{channel}: Ready or NotReady, starting the session when needed."""
         try:
-            if channel != CHAT_CHANNEL:
+            if channel != self.profile.media:
                 raise Refusal(Status.NOT_FOUND, "the channel does not exist")
             if not isinstance(body, dict):
                 raise Refusal(Status.MISSING_PARAMETER, "the body is not a JSON object")
@@ -83,7 +83,9 @@ class Engine(InteractionOperations, CustomerSide):
             state = ChannelState.READY if status.ready else ChannelState.NOT_READY
             out.append(Outgoing(user_id, Channel.CHANNELS, {
                 "messageType": self.profile.wire(Kind.CHANNEL_STATE_CHANGED),
-                "channels": [{"channel": CHAT_CHANNEL, "userState": {"state": self.profile.wire(state)}}],
+                "channels": [
+                    {"channel": self.profile.media, "userState": {"state": self.profile.wire(state)}}
+                ],
             }))
         self.route(out)
         return Outcome(self.ok(), out)

@@ -75,6 +75,7 @@ class Profile:
     def __init__(self, data: dict[str, Any]) -> None:
         try:
             self.name: str = data["name"]
+            self.media: str = data["media"]
             self._names = {enum: dict(data[table]) for enum, table in _TABLES.items()}
             for enum, names in self._names.items():
                 missing = [member.value for member in enum if member.value not in names]

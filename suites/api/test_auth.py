@@ -8,7 +8,6 @@ import re
 import pytest
 
 from conformance import expect
-from conformance.client import MEDIA
 from conformance.spec import Operation, Status
 
 USER_FIELDS = ("id", "userName", "firstName", "lastName", "uri")
@@ -34,7 +33,7 @@ def _endpoints(paths, interaction_id: str) -> list[tuple[str, str]]:
         ("GET", paths.interactions),
         ("GET", paths.interaction(interaction_id)),
         ("POST", paths.interaction(interaction_id)),
-        ("POST", paths.channel(MEDIA)),
+        ("POST", paths.channel(paths.profile.media)),
     ]
 
 

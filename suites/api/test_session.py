@@ -13,7 +13,7 @@ from conformance.spec import Channel, ChannelState, Field, Operation, Status
 @pytest.mark.requirement("SESSION-01")
 async def test_start_session_twice_and_ready_not_ready_are_confirmed(agent_c, paths, profile):
     agent = agent_c
-    start = agent.client.body(Operation.START_SESSION, {Field.CHANNELS: ["chat"]})
+    start = agent.client.body(Operation.START_SESSION, {Field.CHANNELS: [agent.profile.media]})
     for _ in range(2):  # starting again while started is 0 and changes nothing
         expect.success(await agent.client.post_json(paths.me, start), "SESSION-01")
     try:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conformance import expect
-from conformance.client import MEDIA, AgentClient, Reply, TargetUnreachable
+from conformance.client import AgentClient, Reply, TargetUnreachable
 from conformance.spec import Field, Operation, Status
 
 MISSING, INVALID, NOT_FOUND = Status.MISSING_PARAMETER, Status.INVALID_PARAMETER, Status.NOT_FOUND
@@ -169,7 +169,7 @@ async def test_unknown_path_or_method_fails_with_not_found(where, accepted_chat,
         "unknown-channel": ("POST", paths.channel("no-such-channel")),
         "put": ("PUT", paths.interaction(accepted_chat.id)),
         "delete": ("DELETE", paths.interaction(accepted_chat.id)),
-        "get-channel": ("GET", paths.channel(MEDIA)),
+        "get-channel": ("GET", paths.channel(paths.profile.media)),
     }[where]
     reply = await agent.client.request(method, path, body)
     expect.failure(reply, "STATUS-03", NOT_FOUND)

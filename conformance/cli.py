@@ -87,7 +87,7 @@ def _validate(config: Config) -> None:
         Selector(config.select)
 
 
-def _pytest_args(config: Config, base_url: str | None, seed: int) -> list[str]:
+def _pytest_args(config: Config, seed: int) -> list[str]:
     report_dir = config.report_dir
     args = [str(SUITES_DIR), *PYTEST_SETTINGS, "--gws-reports", f"--hypothesis-seed={seed}",
             "--report-dir", str(report_dir), "--junitxml", str(report_dir / "junit.xml"),
@@ -97,8 +97,8 @@ def _pytest_args(config: Config, base_url: str | None, seed: int) -> list[str]:
     args += ["--alluredir", str(report_dir / "allure-results")]
     if config.target_file is not None:
         args += ["--target", str(config.target_file)]
-    if base_url is not None:
-        args += ["--base-url", base_url]
+    if config.base_url is not None:
+        args += ["--base-url", config.base_url]
     if config.profile_path is not None:
         args += ["--profile", str(config.profile_path)]
     if config.strict:
@@ -146,7 +146,7 @@ def run(options: argparse.Namespace) -> int:
                      EXIT_CONFIG_ERROR)
     seed = secrets.randbelow(2**31)
     if config.list_only:
-        status = pytest.main(_pytest_args(config, None, seed))
+        status = pytest.main(_pytest_args(config, seed))
         return 0 if status in (0, 5) else int(status)
     shutil.rmtree(config.report_dir / "allure-results", ignore_errors=True)
     if not config.embedded:
@@ -157,7 +157,7 @@ def run(options: argparse.Namespace) -> int:
             return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
     # The embedded reference server is started by the plugin: one per process (xdist worker), so
     # parallel workers never share agents.
-    status = pytest.main(_pytest_args(config, None, seed))
+    status = pytest.main(_pytest_args(config, seed))
     if status == pytest.ExitCode.USAGE_ERROR:
         return EXIT_CONFIG_ERROR
     summary_path = config.report_dir / "summary.json"

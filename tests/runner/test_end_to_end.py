@@ -41,3 +41,26 @@ def test_two_workers_give_one_merged_summary(tmp_path: Path) -> None:
     assert parallel["requirements"] == serial["requirements"]
     assert len(list((tmp_path / "two" / "allure-results").glob("*-result.json"))) == len(
         list((tmp_path / "one" / "allure-results").glob("*-result.json")))
+
+
+def test_a_profile_file_changes_what_the_suite_expects(tmp_path: Path) -> None:
+    """8.5.2 calls the state Chatting: with that profile the embedded server (which follows the
+    profile) conforms, and a server speaking the default profile does not."""
+    from conformance.simulator.server import ReferenceServer
+
+    profile = tmp_path / "chatting.toml"
+    profile.write_text('[states]\nprocessing = "Chatting"\n', encoding="utf-8")
+
+    def run(report_dir: Path, *target: str) -> tuple[int, dict]:
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--select", "ACCEPT-01",
+             "--profile", str(profile), "--report-dir", str(report_dir), *target],
+            capture_output=True, text=True, timeout=180, env=clean_env(),
+        )
+        return done.returncode, json.loads((report_dir / "summary.json").read_text())
+
+    status, summary = run(tmp_path / "embedded")
+    assert (status, summary["verdict"]) == (0, "conformant")
+    with ReferenceServer() as default_server:
+        status, summary = run(tmp_path / "default", "--base-url", default_server.url)
+    assert (status, summary["requirements"]["ACCEPT-01"]["outcome"]) == (1, "failed")

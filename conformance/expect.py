@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from conformance import match
 from conformance.client import Reply
 from conformance.notifications import EventTimeout, Notification, Predicate, matched
-from conformance.spec import CATALOGUE, DEFAULT_PROFILE, Level, Profile, Status
+from conformance.spec import CATALOGUE, Level, Profile, Status
 
 if TYPE_CHECKING:
     from conformance.actors import Agent
@@ -54,11 +54,9 @@ def success(reply: Reply, requirement: str) -> Reply:
     return reply
 
 
-def failure(
-    reply: Reply, requirement: str, status: Status | Iterable[Status], profile: Profile | None = None
-) -> Reply:
-    """The reply is an error with one of these statuses, shaped as STATUS-02 says."""
-    profile = profile or DEFAULT_PROFILE
+def failure(reply: Reply, requirement: str, status: Status | Iterable[Status], profile: Profile) -> Reply:
+    """The reply is an error with one of these statuses (their codes in the run's `profile`), shaped as
+    STATUS-02 says."""
     wanted = {status} if isinstance(status, Status) else set(status)
     codes = sorted(profile.code(s) for s in wanted)
     if reply.status_code not in codes:

@@ -132,14 +132,14 @@ async def test_other_agent_cannot_read_or_operate_the_interaction(accepted_chat,
     before = await owner.client.get_interaction(accepted_chat.id)
     since = owner.notifications.mark()
     read = await agent_b.client.get_interaction(accepted_chat.id)
-    expect.failure(read, "AUTH-05", Status.NOT_FOUND)
+    expect.failure(read, "AUTH-05", Status.NOT_FOUND, agent_b.profile)
     for op, fields in (
         (Operation.SEND_MESSAGE, {"text": "intruder"}),
         (Operation.STOP_PROCESSING, {}),
         (Operation.REQUEST_CHAT_HISTORY, {}),
     ):
         reply = await agent_b.client.perform(accepted_chat.id, op, **fields)
-        expect.failure(reply, "AUTH-05", Status.NOT_FOUND)
+        expect.failure(reply, "AUTH-05", Status.NOT_FOUND, agent_b.profile)
     await expect.nothing_about(owner, accepted_chat.id, "AUTH-05", since=since)
     after = await owner.client.get_interaction(accepted_chat.id)
     expect.that(after.body == before.body, "AUTH-05", before.body, after.body)

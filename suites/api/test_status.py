@@ -156,7 +156,7 @@ MISUSES = {
 async def test_misuse_of_an_interaction_fails_with_the_documented_code(case, accepted_chat, paths, profile):
     build, status = MISUSES[case]
     reply = await accepted_chat.owner.client.post_json(paths.interaction(accepted_chat.id), build(profile))
-    expect.failure(reply, "STATUS-03", status)
+    expect.failure(reply, "STATUS-03", status, profile)
 
 
 @pytest.mark.requirement("STATUS-03")
@@ -172,7 +172,7 @@ async def test_unknown_path_or_method_fails_with_not_found(where, accepted_chat,
         "get-channel": ("GET", paths.channel(paths.profile.media)),
     }[where]
     reply = await agent.client.request(method, path, body)
-    expect.failure(reply, "STATUS-03", NOT_FOUND)
+    expect.failure(reply, "STATUS-03", NOT_FOUND, profile)
 
 
 # ---- STATUS-03: the error precedence list ----------------------------------------------------------
@@ -234,7 +234,7 @@ async def test_first_applicable_error_decides_the_code(case, accepted_chat, path
     which, build, status = PRECEDENCE[case]
     interaction = accepted_chat.id if which == "own" else "no-such-interaction-0"
     reply = await accepted_chat.owner.client.post_json(paths.interaction(interaction), build(profile))
-    expect.failure(reply, "STATUS-03", status)
+    expect.failure(reply, "STATUS-03", status, profile)
 
 
 @pytest.mark.requirement("STATUS-03")
@@ -243,7 +243,7 @@ async def test_operation_outside_capabilities_decides_before_missing_parameter(i
     reply = await invited_chat.owner.client.post_json(
         paths.interaction(invited_chat.id), _op(profile, Operation.SEND_MESSAGE)
     )
-    expect.failure(reply, "STATUS-03", INVALID)
+    expect.failure(reply, "STATUS-03", INVALID, profile)
 
 
 # ---- STATUS-04 -------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ async def test_refused_send_message_changes_nothing(accepted_chat, profile):
     reply = await agent.client.perform(
         chat.id, Operation.SEND_MESSAGE, text="y" * (profile.limits.max_text_length + 1)
     )
-    expect.failure(reply, "STATUS-03", INVALID)
+    expect.failure(reply, "STATUS-03", INVALID, profile)
     await expect.nothing_about(agent, chat.id, "STATUS-05", since=since)
     after = await agent.client.get_interaction(chat.id)
     expect.that(after.body == before.body, "STATUS-05", before.body, after.body)

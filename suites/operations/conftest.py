@@ -125,7 +125,7 @@ async def refused_without_effect(
     since: int,
 ) -> None:
     """The reply is the named failure, and nothing changed: no notification, the same interaction."""
-    expect.failure(reply, requirement, status)
+    expect.failure(reply, requirement, status, agent.profile)
     await expect.nothing_about(agent, interaction_id, "STATUS-05", since=since)
     after = await snapshot(agent, interaction_id)
     expect.that(after == before, "STATUS-05", f"the interaction unchanged: {before}", after)

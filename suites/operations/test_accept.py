@@ -148,14 +148,14 @@ async def test_accept_of_a_completed_chat_fails_with_2_or_6(accepted_chat):
     await agent.stop(accepted_chat.id)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.ACCEPT)
-    expect.failure(reply, "ACCEPT-04", {Status.INVALID_PARAMETER, Status.NOT_FOUND})
+    expect.failure(reply, "ACCEPT-04", {Status.INVALID_PARAMETER, Status.NOT_FOUND}, agent.profile)
     await expect.nothing_about(agent, accepted_chat.id, "ACCEPT-04", since=since)
 
 
 @pytest.mark.requirement("ACCEPT-04")
 async def test_accept_of_an_unknown_interaction_fails_with_6(agent_a, tag):
     reply = await agent_a.client.perform(f"no-such-interaction-{tag}", Operation.ACCEPT)
-    expect.failure(reply, "ACCEPT-04", Status.NOT_FOUND)
+    expect.failure(reply, "ACCEPT-04", Status.NOT_FOUND, agent_a.profile)
 
 
 @pytest.mark.requirement("ACCEPT-05", "STATUS-05")

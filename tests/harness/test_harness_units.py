@@ -11,7 +11,7 @@ from conformance import expect, match
 from conformance.client import Reply
 from conformance.expect import NonConformance
 from conformance.notifications import EventTimeout, Notification, NotificationLog
-from conformance.spec import DEFAULT_PROFILE, MessageType, Status
+from conformance.spec import DEFAULT_PROFILE, MessageType, Status, load_profile
 from conformance.transcript import REDACTED, Transcript
 
 P = DEFAULT_PROFILE
@@ -93,7 +93,7 @@ async def test_wait_for_is_woken_and_times_out_with_reasons() -> None:
 def test_failure_raises_nonconformance_with_fields() -> None:
     with pytest.raises(NonConformance) as err:
         expect.failure(
-            Reply(400, {"statusCode": 1, "statusMessage": "m"}, ""), "MESSAGE-03", Status.INVALID_PARAMETER
+            Reply(400, {"statusCode": 1, "statusMessage": "m"}, ""), "MESSAGE-03", Status.INVALID_PARAMETER, P
         )
     assert err.value.requirement == "MESSAGE-03" and err.value.level is not None
     assert (
@@ -102,5 +102,19 @@ def test_failure_raises_nonconformance_with_fields() -> None:
         and err.value.transcript is None
     )
     with pytest.raises(NonConformance) as shape:
-        expect.failure(Reply(400, {"statusCode": 2}, ""), "MESSAGE-03", {Status.INVALID_PARAMETER})
+        expect.failure(Reply(400, {"statusCode": 2}, ""), "MESSAGE-03", {Status.INVALID_PARAMETER}, P)
     assert shape.value.requirement == "STATUS-02"
+
+
+def test_failure_judges_codes_by_the_profile_it_is_given(tmp_path) -> None:
+    path = tmp_path / "codes.toml"
+    path.write_text("[status_codes]\ninvalid_parameter = 12\n[http_status]\n12 = 400\n", encoding="utf-8")
+    profile = load_profile(path)
+    twelve = Reply(400, {"statusCode": 12, "statusMessage": "m"}, "")
+    two = Reply(400, {"statusCode": 2, "statusMessage": "m"}, "")
+    assert expect.failure(twelve, "ACCEPT-04", Status.INVALID_PARAMETER, profile) is twelve
+    with pytest.raises(NonConformance) as err:
+        expect.failure(two, "ACCEPT-04", Status.INVALID_PARAMETER, profile)
+    assert "statusCode 12" in err.value.expected
+    with pytest.raises(NonConformance):
+        expect.failure(twelve, "ACCEPT-04", Status.INVALID_PARAMETER, P)

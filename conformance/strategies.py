@@ -154,7 +154,6 @@ class BodyStrategies:
         self.agent_ids = tuple(agent_ids)
         self.skills = tuple(skills)
         self._defined = {profile.wire(f) for f in Field}
-        self._operation_names = {profile.wire(op) for op in Operation} | {"InitiateConsulation"}
         # Built strategies, reused: building and validating them anew for every draw was most of
         # the fuzz tests' CPU time.
         self._built: dict[tuple[object, ...], st.SearchStrategy] = {}
@@ -286,7 +285,7 @@ class BodyStrategies:
             lambda extra: Case(extra, Shape.NO_OPERATION, note="no operationName")
         )
         bad_name = (non_strings() | _unknown_name("NoSuchOperation") | with_lone_surrogate()).filter(
-            lambda v: not (isinstance(v, str) and v in self._operation_names)
+            lambda v: self.profile.parse(Operation, v) is None  # not a name or alias of the profile
         )
         bad_op = st.builds(
             lambda name, extra: Case({**extra, op_key: name}, Shape.BAD_OPERATION, note="bad operationName"),

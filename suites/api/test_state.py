@@ -170,45 +170,55 @@ async def test_conference_member_operation_outside_capabilities_is_refused(confe
 # ---- STATE-03: every capability succeeds with valid parameters ------------------------------------
 
 
-async def allowed_succeed(agent, chat_id: str, ops: list[Operation], profile, spare_agent_id: str) -> None:
+# One chat performs, one after another, the operations that leave the agent where it is, then
+# StopProcessing, which ends its part. The other capabilities move the chat on (Accept, Reject, Transfer,
+# the consultation steps): each is the step under test of its own operation's tests.
+KEEPS_POSITION = [Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY]
+IN_TURN = [*KEEPS_POSITION, Operation.STOP_PROCESSING]
+
+
+async def allowed_succeed(
+    agent, chat_id: str, position: Position, ops: list[Operation], profile, spare_agent_id: str
+) -> None:
+    """Those of `ops` that the profile's table allows in `position` succeed, in this order."""
+    allowed = profile.capabilities(position)
     for op in ops:
+        if op not in allowed:
+            continue
         reply = await agent.client.perform(chat_id, op, **valid_fields(op, profile, spare_agent_id))
         expect.success(reply, "STATE-03")
 
 
-KEEPS_POSITION = [Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY]
-
-
 @pytest.mark.requirement("STATE-03")
 async def test_invited_agent_accept_succeeds(invited_chat, agent_c, profile):
-    await allowed_succeed(invited_chat.owner, invited_chat.id, [Operation.ACCEPT], profile, agent_c.spec.id)
+    chat = invited_chat
+    await allowed_succeed(chat.owner, chat.id, Position.INVITED, [Operation.ACCEPT], profile, agent_c.spec.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_owner_capabilities_succeed(accepted_chat, agent_c, profile):
-    ops = [*KEEPS_POSITION, Operation.STOP_PROCESSING]
-    await allowed_succeed(accepted_chat.owner, accepted_chat.id, ops, profile, agent_c.spec.id)
+    chat = accepted_chat
+    await allowed_succeed(chat.owner, chat.id, Position.OWNER, IN_TURN, profile, agent_c.spec.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_owner_with_consultant_invited_capabilities_succeed(consultation_invited, agent_c, profile):
-    chat = consultation_invited
-    await allowed_succeed(chat.owner, chat.id, KEEPS_POSITION, profile, agent_c.spec.id)
+    chat, position = consultation_invited, Position.OWNER_CONSULTANT_INVITED
+    await allowed_succeed(chat.owner, chat.id, position, KEEPS_POSITION, profile, agent_c.spec.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_consultant_capabilities_succeed(consultation_joined, agent_c, profile):
-    chat = consultation_joined
-    await allowed_succeed(chat.owner, chat.id, KEEPS_POSITION, profile, agent_c.spec.id)
-    ops = [*KEEPS_POSITION, Operation.STOP_PROCESSING]
-    await allowed_succeed(chat.consultant, chat.id, ops, profile, agent_c.spec.id)
+    chat, position = consultation_joined, Position.OWNER_CONSULTANT_JOINED
+    await allowed_succeed(chat.owner, chat.id, position, KEEPS_POSITION, profile, agent_c.spec.id)
+    await allowed_succeed(chat.consultant, chat.id, Position.CONSULTANT, IN_TURN, profile, agent_c.spec.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_conference_member_capabilities_succeed(conference, agent_c, profile):
-    await allowed_succeed(conference.consultant, conference.id, KEEPS_POSITION, profile, agent_c.spec.id)
-    ops = [*KEEPS_POSITION, Operation.STOP_PROCESSING]
-    await allowed_succeed(conference.owner, conference.id, ops, profile, agent_c.spec.id)
+    chat, position = conference, Position.CONFERENCE_MEMBER
+    await allowed_succeed(chat.consultant, chat.id, position, KEEPS_POSITION, profile, agent_c.spec.id)
+    await allowed_succeed(chat.owner, chat.id, position, IN_TURN, profile, agent_c.spec.id)
 
 
 @pytest.mark.requirement("STATE-03")
@@ -217,8 +227,7 @@ async def test_after_customer_left_capabilities_succeed(accepted_chat, agent_c, 
     mark = owner.notifications.mark()
     await chat.customer.disconnect()
     await wait_status(owner, profile, chat.id, "STATE-01", mark, State.PROCESSING, Position.CUSTOMER_LEFT)
-    ops = [Operation.REQUEST_CHAT_HISTORY, Operation.STOP_PROCESSING]
-    await allowed_succeed(owner, chat.id, ops, profile, agent_c.spec.id)
+    await allowed_succeed(owner, chat.id, Position.CUSTOMER_LEFT, IN_TURN, profile, agent_c.spec.id)
 
 
 # ---- STATE-04 / STATE-05 ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conformance.simulator.bayeux_server import AuthFailure, BayeuxServer, JsonResponse
-from conformance.spec.names import Status
+from conformance.spec.names import Channel, Status
 from conformance.spec.profile import Profile
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ class _App:
             faults,
             max_timeout_ms=profile.limits.max_connect_timeout_ms,
             expiry_s=float(profile.limits.client_expiry_s),
+            channels=[profile.wire(c) for c in Channel],
             max_body_bytes=profile.limits.max_body_bytes,
         )
 

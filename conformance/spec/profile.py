@@ -83,6 +83,11 @@ class Profile:
                     raise ProfileError(f"profile table [{_TABLES[enum]}] lacks {', '.join(missing)}")
             self._codes = {Status(k): int(v) for k, v in data["status_codes"].items()}
             self._http = {int(k): int(v) for k, v in data["http_status"].items()}
+            for status, code in self._codes.items():
+                if code not in self._http:
+                    raise ProfileError(
+                        f"profile table [http_status] lacks {code} (the statusCode of {status.value})"
+                    )
             self._capabilities = {
                 Position(k): frozenset(Operation(op) for op in v) for k, v in data["capabilities"].items()
             }

@@ -15,6 +15,7 @@ import pytest
 
 from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.server import ReferenceServer, target_toml
+from conformance.spec import load_profile
 
 
 def test_start_answers_and_stop_is_quick() -> None:
@@ -31,6 +32,28 @@ def test_start_answers_and_stop_is_quick() -> None:
 def test_unknown_fault_is_refused() -> None:
     with pytest.raises(ValueError, match="no-such-fault"):
         ReferenceServer(["no-such-fault"])
+
+
+def test_a_profile_renames_the_notification_channels(tmp_path: Path) -> None:
+    path = tmp_path / "channels.toml"
+    path.write_text('[channels]\ninteractions = "/v2/me/chats"\n', encoding="utf-8")
+    profile = load_profile(path)
+    with ReferenceServer(profile=profile) as server, httpx.Client(base_url=server.url) as client:
+
+        def bayeux(message: dict) -> dict:
+            reply = client.post(profile.http.notifications_path, json=[message], auth=("alice", "password"))
+            return reply.json()[0]
+
+        hello = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+        client_id = bayeux(hello)["clientId"]
+
+        def subscribed(channel: str) -> bool:
+            return bayeux({"channel": "/meta/subscribe", "clientId": client_id, "subscription": channel})[
+                "successful"
+            ]
+
+        assert subscribed("/v2/me/chats") and subscribed("/v2/me/channels")
+        assert not subscribed("/v2/me/interactions")
 
 
 def test_target_file_describes_the_server() -> None:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.config import Config, ConfigError, build_config, redacted_target
+from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
 from conformance.reporting.expectations import load_expectations
 from conformance.reporting.selection import Selector
 from conformance.reporting.summary import (
@@ -25,6 +25,7 @@ from conformance.spec import ProfileError, load_profile
 from conformance.target import TargetError, make_target, preflight
 
 PROG = "gws-conformance"
+STALE_REPORTS = ("summary.json", "summary.md", "junit.xml")
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_DIR.parent / "suites"
 # pytest settings the suites rely on, given explicitly so an installed copy behaves like the repository.
@@ -77,6 +78,8 @@ def _validate(config: Config) -> None:
     if config.routing != "hints":
         raise ConfigError(f'routing = "{config.routing}": this version needs a server whose routing '
                           'honours RouteToAgent/RouteToSkill (routing = "hints")')
+    if not config.list_only:
+        require_agents(config, narrowed=config.select is not None or config.rerun_failed is not None)
     if config.workers and config.workers > 1 and not config.embedded:
         raise ConfigError("--workers: parallel workers run only against the embedded reference server; "
                           "on a remote server they would share its agents and disturb each other's routing")
@@ -119,6 +122,13 @@ def _selection(config: Config) -> list[str]:
     return args
 
 
+def _remove_previous_reports(report_dir: Path) -> None:
+    """A previous run's verdict must never be read as this run's."""
+    shutil.rmtree(report_dir / "allure-results", ignore_errors=True)
+    for name in STALE_REPORTS:
+        (report_dir / name).unlink(missing_ok=True)
+
+
 def _write_error_summary(config: Config, note: str) -> None:
     from conformance.pytest_plugin import package_version
 
@@ -148,7 +158,7 @@ def run(options: argparse.Namespace) -> int:
     if config.list_only:
         status = pytest.main(_pytest_args(config, seed))
         return 0 if status in (0, 5) else int(status)
-    shutil.rmtree(config.report_dir / "allure-results", ignore_errors=True)
+    _remove_previous_reports(config.report_dir)
     if not config.embedded:
         try:
             preflight(make_target(config))

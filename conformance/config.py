@@ -63,6 +63,17 @@ class Config:
 
 
 # Keys of the target file; the rest of Config comes from options and the environment only.
+MIN_AGENTS = 3  # the whole suite needs this many agents (suite-interface.md)
+
+
+def require_agents(config: Config, narrowed: bool) -> None:
+    """A whole run needs at least MIN_AGENTS agents (the built-in four when the target names none)."""
+    if config.agents and len(config.agents) < MIN_AGENTS and not narrowed:
+        raise ConfigError(f"agents: the target has {len(config.agents)}; the whole suite needs at least "
+                          f"{MIN_AGENTS} [[agents]] entries: add agents to the target file, or narrow the "
+                          "run with --select")
+
+
 FILE_KEYS = ("base_url", "gms_url", "service", "csrf", "routing", "verify_tls", "timeout_s", "agents")
 AGENT_KEYS = ("username", "password", "id", "skills")
 _OPTION_KEYS = tuple(f.name for f in fields(Config) if f.name not in ("agents", "secrets"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
@@ -16,9 +18,12 @@ from typing import Any
 
 import pytest
 
-from conformance.config import Config, ConfigError, build_config, redacted_target
+from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
+from conformance.expect import NonConformance
+from conformance.outcomes import Prerequisites, classify_failure, nonconformance_of, one_line
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
+from conformance.reporting.junit import align_junit
 from conformance.reporting.selection import Selector
 from conformance.reporting.sequence import render_svg
 from conformance.reporting.summary import (
@@ -47,9 +52,9 @@ CONFIG_KEY = pytest.StashKey[Config]()
 STATE_KEY = pytest.StashKey["RunState"]()
 IDS_KEY = pytest.StashKey[tuple[str, ...]]()
 MARK_KEY = pytest.StashKey[tuple[Transcript, int]]()
-# Requirement-keyed expectations of a test: a failure blamed on one of them is expected.
-EXPECTED_KEY = pytest.StashKey[dict[str, Expectation]]()
+EXPECTATIONS_KEY = pytest.StashKey[dict[str, Expectation]]()
 FLOWS = "/suites/flows/"  # tests whose reports carry a sequence diagram
+OUTCOME_PROPERTY = "outcome"  # the junit property carrying a test's outcome
 
 OPTIONS = {  # pytest option dest -> Config field
     "gws_target": "target_file",
@@ -71,10 +76,12 @@ class RunState:
         self.started = time.time()
         self.phases: dict[str, list[TestResult]] = {}
         self.selected: list[tuple[str, tuple[str, ...]]] = []
+        self.collected: int | None = None  # tests selected in this process or, under xdist, by a worker
+        self.deselected = 0
         self.summary: dict[str, Any] | None = None
         self.notes: list[str] = []
         self.nodeids: set[str] = set()  # every test that reported, suite or not
-        self.errors: dict[str, str] = {}  # nodeid -> the one-line reason of a harness-side ERROR
+        self.crashed: list[str] = []  # why a worker went down
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.nodeids.add(report.nodeid)
@@ -84,18 +91,46 @@ class RunState:
         result = TestResult(
             report.nodeid, Outcome(record["outcome"]),
             {rid: Outcome(o) for rid, o in record["requirements"].items()},
+            blocked_by=record.get("blocked_by"), reason=str(record.get("reason", "")),
         )
         self.phases.setdefault(report.nodeid, []).append(result)
-        if record.get("reason"):
-            self.errors.setdefault(report.nodeid, str(record["reason"]))
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collected = len(ids)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        if error:
+            self.crashed.append(f"worker {getattr(node.gateway, 'id', '?')} went down: {error}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
+        self.crashed.append(f"a worker crashed while running {crashitem}")
 
     def results(self) -> list[TestResult]:
         merged = []
         for nodeid, phases in self.phases.items():
             ids = {rid for phase in phases for rid in phase.requirements}
             per_id = {rid: worst(p.requirements[rid] for p in phases if rid in p.requirements) for rid in ids}
-            merged.append(TestResult(nodeid, worst(p.outcome for p in phases), per_id))
+            final = min(phases, key=lambda p: SEVERITY_RANK[p.outcome])
+            merged.append(TestResult(nodeid, final.outcome, per_id, final.blocked_by, final.reason))
         return merged
+
+    def reasons(self, outcome: Outcome) -> dict[str, str]:
+        return {r.nodeid: r.reason for r in self.results() if r.outcome is outcome and r.reason}
+
+
+SEVERITY_RANK = {o: n for n, o in enumerate(
+    (Outcome.FAILED, Outcome.WARNING, Outcome.ERROR, Outcome.XPASSED, Outcome.BLOCKED, Outcome.XFAILED,
+     Outcome.PASSED, Outcome.SKIPPED))}
+PREREQUISITES = Prerequisites()  # per process: each xdist worker learns on its own
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -131,11 +166,26 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RunState()
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "gws_conformance_results")
+    _terminate_like_interrupt()
     if config.getoption("--hypothesis-profile", None) is None:
         # Before the test modules are imported: @given takes the default settings when it decorates.
         from hypothesis import settings
 
         settings.load_profile(gws_config(config).hypothesis_profile)
+
+
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (a CI job's timeout) ends the run as Ctrl-C does: fixtures are torn down (chats stopped,
+    agents NotReady, sessions ended) and the summary says the run was interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def gws_config(config: pytest.Config) -> Config:
@@ -186,6 +236,11 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(str(err)) from None
     rerun = set(failed_tests(cfg.rerun_failed)) if cfg.rerun_failed else None
     expectations = _expectations(cfg)
+    config.stash[EXPECTATIONS_KEY] = expectations
+    try:
+        require_agents(cfg, narrowed=_narrowed(config))
+    except ConfigError as err:
+        raise pytest.UsageError(str(err)) from None
     dropped = {
         item for item, ids in suite
         if (selector and not selector.selects(item.nodeid, ids))
@@ -202,10 +257,9 @@ def pytest_collection_modifyitems(
         state.selected.append((item.nodeid, ids))
         allure_report.label(item, [CATALOGUE[rid] for rid in ids])
         expected = matching(expectations, item.nodeid, ids)
-        if expected is not None and expected.key not in ids:  # a test's own entry: strict xfail
-            item.add_marker(pytest.mark.xfail(reason=_reason(expected), strict=True, raises=AssertionError))
-        elif expected is not None:  # a requirement's entry: its failures are expected, its passes stand
-            item.stash[EXPECTED_KEY] = {rid: expectations[rid] for rid in ids if rid in expectations}
+        if expected is not None and "::" in expected.key:  # a test's own entry: strict xfail
+            item.add_marker(pytest.mark.xfail(reason=_reason(expected), strict=True, raises=NonConformance))
+        # A requirement's entry: its failures, and the tests it blocks, are expected; its passes stand.
         item.fixturenames.insert(0, "_gws_test_mark")  # type: ignore[attr-defined]
 
 
@@ -213,20 +267,10 @@ def _reason(expected: Expectation) -> str:
     return expected.reason + (f" ({expected.link})" if expected.link else "")
 
 
-def _expect_requirement_failure(
-    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
-) -> None:
-    """A call-phase failure blamed on a requirement with an expectations entry becomes xfailed."""
-    entries = item.stash.get(EXPECTED_KEY, None)
-    if not entries or report.when != "call" or not report.failed or call.excinfo is None:
-        return
-    if not isinstance(call.excinfo.value, AssertionError):
-        return
-    blamed = getattr(call.excinfo.value, "requirement", None)
-    entry = entries.get(blamed) if blamed is not None else next(iter(entries.values()))
-    if entry is not None:
-        report.outcome = "skipped"
-        report.wasxfail = _reason(entry)  # type: ignore[attr-defined]
+def _narrowed(config: pytest.Config) -> bool:
+    """The user chose part of the suite (--select, --rerun-failed, -k, -m); a path is seen in coverage."""
+    cfg = gws_config(config)
+    return bool(cfg.select or cfg.rerun_failed or config.option.keyword or config.option.markexpr)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -275,26 +319,44 @@ def _classify(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Tes
     ids = item.stash.get(IDS_KEY, ())
     if not ids:
         return None
-    strict = gws_config(item.config).strict
-    if report.when != "call":
-        if report.passed:
-            return None
-        base = Outcome.ERROR if report.failed else Outcome.SKIPPED
-        if hasattr(report, "wasxfail"):
-            base = Outcome.XFAILED
-        return classify(report.nodeid, ids, base)
-    if hasattr(report, "wasxfail"):
+    error = call.excinfo.value if call.excinfo is not None else None
+    if hasattr(report, "wasxfail"):  # a test-keyed expectation (pytest's xfail)
         return classify(report.nodeid, ids, Outcome.XFAILED if report.skipped else Outcome.XPASSED)
     if report.passed:
-        return classify(report.nodeid, ids, Outcome.PASSED)
+        return classify(report.nodeid, ids, Outcome.PASSED) if report.when == "call" else None
     if report.skipped:
-        return classify(report.nodeid, ids, Outcome.SKIPPED)
-    if call.excinfo is None:  # a strict xpass
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        return TestResult(report.nodeid, Outcome.SKIPPED, dict.fromkeys(ids, Outcome.SKIPPED),
+                          reason=reason.removeprefix("Skipped: "))
+    if error is None:  # a strict xpass
         return classify(report.nodeid, ids, Outcome.XPASSED)
-    if isinstance(call.excinfo.value, AssertionError):
-        blamed = getattr(call.excinfo.value, "requirement", None)
-        return classify(report.nodeid, ids, Outcome.FAILED, blamed=blamed, strict=strict)
-    return classify(report.nodeid, ids, Outcome.ERROR)
+    expected = item.config.stash.get(EXPECTATIONS_KEY, {})
+    return classify_failure(report.nodeid, ids, report.when, error, gws_config(item.config).strict,
+                            expected=[rid for rid in expected if "::" not in rid])
+
+
+def _align_report(item: pytest.Item, report: pytest.TestReport, result: TestResult) -> None:
+    """pytest's report says what the suite's outcome says: a block is a skip naming its blocker, an
+    expected deviation an xfail; the outcome goes to junit (a property) and Allure (a label)."""
+    if result.outcome is Outcome.BLOCKED:
+        path, line = item.location[0], item.location[1] or 0
+        report.outcome = "skipped"
+        report.longrepr = (path, line, f"blocked by {result.blocked_by}: {result.reason}")
+    elif result.outcome is Outcome.XFAILED and report.failed:
+        expectations = item.config.stash.get(EXPECTATIONS_KEY, {})
+        blamed = result.blocked_by or next((r for r, o in result.requirements.items()
+                                            if o is Outcome.XFAILED and r in expectations), None)
+        entry = expectations.get(blamed) if blamed else None
+        report.outcome = "skipped"
+        report.wasxfail = (f"blocked by {blamed}: " if result.blocked_by else "") + (  # type: ignore[attr-defined]
+            _reason(entry) if entry else "expected deviation")
+    properties = [(k, v) for k, v in item.user_properties if k != OUTCOME_PROPERTY]
+    previous = [Outcome(v) for k, v in item.user_properties if k == OUTCOME_PROPERTY]
+    final = min([*previous, result.outcome], key=SEVERITY_RANK.__getitem__)
+    item.user_properties[:] = [*properties, (OUTCOME_PROPERTY, str(final))]
+    report.user_properties = list(item.user_properties)
+    allure_report.record_outcome(str(result.outcome), result.reason if result.blocked_by is None
+                                 else f"by {result.blocked_by}: {result.reason}")
 
 
 def _attach_transcript(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -328,26 +390,58 @@ def _attach_sequence(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Wraps pytest's xfail handling (registered before this plugin); allure-pytest's listener
+    (registered after) and junit read what this sets."""
     report: pytest.TestReport = yield  # type: ignore[misc,assignment]
-    _expect_requirement_failure(item, call, report)
     result = _classify(item, call, report)
     if result is not None:
-        record = {"outcome": str(result.outcome),
-                  "requirements": {k: str(v) for k, v in result.requirements.items()}}
-        if result.outcome is Outcome.ERROR and call.excinfo is not None:
-            record["reason"] = _one_line(call.excinfo.value)
+        failed = report.failed
+        _align_report(item, report, result)
+        record: dict[str, Any] = {"outcome": str(result.outcome),
+                                  "requirements": {k: str(v) for k, v in result.requirements.items()}}
+        if result.blocked_by:
+            record["blocked_by"] = result.blocked_by
+        if result.reason:
+            record["reason"] = result.reason
         setattr(report, RECORD, record)
-        if report.failed:
+        if failed:
             _attach_transcript(item, call, report)
-        if FLOWS in f"/{item.nodeid}" and (report.when == "call" or report.failed):
+        if FLOWS in f"/{item.nodeid}" and (report.when == "call" or failed):
             _attach_sequence(item)
     return report  # type: ignore[return-value]
 
 
-def _one_line(error: BaseException) -> str:
-    """An error's type and the first line of its message, for the terminal."""
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:300] if text else ''}".rstrip(": ")
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """The terminal counts blocked tests, and harness errors in a test body as errors, not failures."""
+    record = getattr(report, RECORD, None)
+    if not isinstance(record, dict):
+        return None
+    if record["outcome"] == Outcome.BLOCKED:
+        return "blocked", "B", ("BLOCKED", {"yellow": True})
+    if record["outcome"] == Outcome.ERROR and report.when == "call":
+        return "error", "E", "ERROR"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A named state the server broke is remembered, so later tests that need it are blocked at once."""
+    try:
+        return (yield)
+    except BaseException as err:
+        deviation = nonconformance_of(err)
+        node = getattr(request, "node", None)
+        if deviation is not None and node is not None:
+            PREREQUISITES.record(fixturedef.argname, deviation.requirement, node.nodeid, one_line(err))
+        raise
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.stash.get(IDS_KEY, ()):
+        block = PREREQUISITES.blocking(item.fixturenames)  # type: ignore[attr-defined]
+        if block is not None:
+            raise block
 
 
 def package_version() -> str:
@@ -361,6 +455,32 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run that writes reports first removes the previous run's, so a stale verdict is never read."""
+    config = session.config
+    if _is_worker(config) or config.getoption("gws_list") or not config.getoption("gws_reports"):
+        return
+    report_dir = Path(gws_config(config).report_dir)
+    for name in ("summary.json", "summary.md"):
+        (report_dir / name).unlink(missing_ok=True)
+
+
+def _interruption(session: pytest.Session, exitstatus: int, state: RunState) -> str | None:
+    """Why the run did not report every selected test, or None."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        if session.testsfailed and not state.nodeids:
+            return "errors during collection"
+        return "interrupted (Ctrl-C or SIGTERM) or errors during collection"
+    if session.shouldfail or session.shouldstop:
+        return f"stopped early: {session.shouldfail or session.shouldstop}"
+    if state.crashed:
+        return "; ".join(state.crashed)
+    if state.collected is not None and len(state.nodeids) < state.collected:
+        return f"only {len(state.nodeids)} of {state.collected} selected tests reported"
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after junitxml wrote its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(STATE_KEY, None)
@@ -371,8 +491,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cfg = gws_config(config)
     results = state.results()
     target = redacted_target(cfg)
+    interrupted = _interruption(session, exitstatus, state)
     info = RunInfo(version=package_version(), profile=load_profile(cfg.profile_path).name, target=target,
-                   duration_s=time.time() - state.started)
+                   duration_s=time.time() - state.started, narrowed=_narrowed(config),
+                   interrupted=interrupted, selected=state.collected)
     expectations = _expectations(cfg)
     results += _fixed_deviations(expectations, results, state.notes)
     summary = build_summary(results, info)
@@ -385,9 +507,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     allure_dir = config.getoption("allure_report_dir", None)
     if allure_dir:
         allure_report.write_verdict(Path(allure_dir), summary, state.notes)
+    junit = getattr(config.option, "xmlpath", None)
+    if junit and Path(junit).is_file():
+        align_junit(Path(junit), OUTCOME_PROPERTY)
     state.summary = summary
-    if state.phases and state.nodeids == set(state.phases):
+    if interrupted is not None:
+        if session.exitstatus == 0:
+            session.exitstatus = exit_status(summary)
+    elif state.phases and state.nodeids == set(state.phases):
         session.exitstatus = exit_status(summary)  # only suite tests ran: the verdict's exit status
+
+
+def _write_blocked(terminalreporter: Any, results: list[TestResult]) -> None:
+    """One line per requirement that blocked tests: how many, and the first evidence."""
+    by: dict[str, list[TestResult]] = {}
+    for result in results:
+        if result.outcome is Outcome.BLOCKED and result.blocked_by:
+            by.setdefault(result.blocked_by, []).append(result)
+    if not by:
+        return
+    terminalreporter.write_line("blocked (the test could not reach its state because the server broke):")
+    for rid, blocked in sorted(by.items()):
+        terminalreporter.write_line(f"  {len(blocked)} test(s) blocked by {rid}: {blocked[0].reason}",
+                                    yellow=True)
 
 
 def _fixed_deviations(
@@ -398,7 +540,7 @@ def _fixed_deviations(
     fixed = []
     for rid in expectations:
         tested = [r.requirements[rid] for r in results if rid in r.requirements]
-        if tested and Outcome.XFAILED not in tested and Outcome.ERROR not in tested:
+        if tested and not {Outcome.XFAILED, Outcome.ERROR, Outcome.BLOCKED} & set(tested):
             fixed.append(TestResult(f"expectations::{rid}", Outcome.XPASSED, {rid: Outcome.XPASSED}))
             notes.append(f"expectation {rid!r}: no test of it failed; the deviation is gone, drop the entry")
     return fixed
@@ -409,14 +551,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or state.summary is None:
         return
     terminalreporter.section("gws-conformance verdict", sep="=", bold=True)
-    if state.errors:
+    errors = state.reasons(Outcome.ERROR)
+    if errors:
         terminalreporter.write_line("errors (the test could not be completed; no verdict on the server):")
-        for nodeid, reason in sorted(state.errors.items()):
+        for nodeid, reason in sorted(errors.items()):
             terminalreporter.write_line(f"  ERROR {nodeid}: {reason}", yellow=True)
+    _write_blocked(terminalreporter, state.results())
     lines = verdict_table(state.summary, notes=state.notes)
     for line in lines[:-1]:
         terminalreporter.write_line(line)
-    good = state.summary["verdict"] in ("conformant", "conformant-with-warnings")
+    good = state.summary["verdict"] in ("conformant", "conformant-with-warnings", "conformant-on-selection")
     terminalreporter.write_line(lines[-1], bold=True, green=good, red=not good)
+    missing = state.summary["coverage"]["untested_because"]
+    if missing and state.summary["verdict"] == "incomplete":
+        terminalreporter.write_line("untested requirements:")
+        for rid, why in missing.items():
+            terminalreporter.write_line(f"  {rid}: {why}")
     report_dir = Path(gws_config(config).report_dir)
     terminalreporter.write_line(f"reports: {report_dir / 'summary.json'}, {report_dir / 'summary.md'}")

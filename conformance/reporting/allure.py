@@ -17,6 +17,7 @@ import allure_pytest.utils
 import attr
 import pytest
 
+from conformance.reporting.summary import verdict_line
 from conformance.spec import Level, Requirement
 
 SEVERITY = {Level.MUST: "critical", Level.SHOULD: "normal"}
@@ -61,11 +62,51 @@ def _clean(value: object) -> object:
     return value
 
 
+OUTCOME_LABEL = "outcome"  # the suite's outcome of a test, set by the plugin; decides the Allure status
+REASON_LABEL = "outcome_reason"
+ALLURE_STATUS = {"passed": "passed", "failed": "failed", "warning": "failed", "error": "broken",
+                 "blocked": "skipped", "skipped": "skipped", "xfailed": "skipped", "xpassed": "failed"}
+
+
+def record_outcome(outcome: str, reason: str = "") -> None:
+    """Label the running test with the suite's outcome (one per phase; the worst one wins)."""
+    allure.dynamic.label(OUTCOME_LABEL, outcome)
+    if reason:
+        allure.dynamic.label(REASON_LABEL, reason)
+
+
+def _apply_outcome(result: Any) -> None:
+    """The Allure status says what the suite's outcome says: an error is broken, a block is skipped."""
+    labels = getattr(result, "labels", None)
+    if not labels:
+        return
+    outcomes = [lb.value for lb in labels if lb.name == OUTCOME_LABEL]
+    reasons = [lb.value for lb in labels if lb.name == REASON_LABEL]
+    if not outcomes:
+        return
+    outcome = next((o for o in ALLURE_ORDER if o in outcomes), outcomes[-1])
+    result.labels = [lb for lb in labels if lb.name not in (OUTCOME_LABEL, REASON_LABEL)]
+    result.labels.append(type(labels[0])(name=OUTCOME_LABEL, value=outcome))
+    result.status = ALLURE_STATUS.get(outcome, result.status)
+    if outcome == "blocked" and reasons:
+        details = result.statusDetails
+        message = f"BLOCKED {reasons[-1]}"
+        if details is None:
+            result.statusDetails = allure_commons.model2.StatusDetails(message=message)
+        else:
+            details.message = message + ("\n\n" + details.message if details.message else "")
+
+
+ALLURE_ORDER = ("failed", "warning", "error", "xpassed", "blocked", "xfailed", "passed", "skipped")
+
+
 class SurrogateSafeResults:
-    """Registered with allure-commons after its file writer, so it runs first: makes results writable."""
+    """Registered with allure-commons after its file writer, so it runs first: makes results writable
+    and sets each result's status from the suite's outcome."""
 
     @allure_commons.hookimpl
     def report_result(self, result: object) -> None:
+        _apply_outcome(result)
         _clean(result)
 
     @allure_commons.hookimpl
@@ -101,11 +142,12 @@ def attach_sequence(svg: str) -> None:
     allure.attach(printable(svg), name="sequence diagram", attachment_type=allure.attachment_type.SVG)
 
 
-VERDICT_STATUS = {"conformant": "passed", "conformant-with-warnings": "passed", "non-conformant": "failed",
+VERDICT_STATUS = {"conformant": "passed", "conformant-with-warnings": "passed",
+                  "conformant-on-selection": "passed", "incomplete": "skipped", "non-conformant": "failed",
                   "error": "broken"}
 
 
-NOT_HOLDING = ("failed", "warning", "error", "xpassed")
+NOT_HOLDING = ("failed", "warning", "xpassed", "error", "blocked")
 
 
 def _verdict_table(summary: Mapping[str, Any], notes: list[str]) -> str:
@@ -120,7 +162,7 @@ def _verdict_table(summary: Mapping[str, Any], notes: list[str]) -> str:
     totals = ", ".join(f"{n} {k}" for k, n in summary["totals"].items())
     items = "".join(f"<li>{escape(n)}</li>" for n in notes)
     return (
-        f"<p><b>Verdict: {escape(summary['verdict'].upper())}</b> — profile {escape(summary['profile'])}, "
+        f"<p><b>{escape(verdict_line(summary))}</b> — profile {escape(summary['profile'])}, "
         f"target {escape(str(summary['target'].get('base_url', '')))}; tests: {escape(totals)}. "
         "summary.json is the source of truth.</p>"
         + (f"<ul>{items}</ul>" if items else "")
@@ -146,8 +188,10 @@ def write_verdict(results_dir: Path, summary: Mapping[str, Any], notes: list[str
         begun = int(datetime.fromisoformat(summary["started"]).timestamp() * 1000) - 1
     except (KeyError, TypeError, ValueError):
         begun = now
-    failing = [rid for rid, e in summary["requirements"].items() if e["outcome"] in NOT_HOLDING]
-    message = f"verdict {verdict}" + (f"; not holding: {', '.join(failing)}" if failing else "")
+    by_outcome = {o: [rid for rid, e in summary["requirements"].items() if e["outcome"] == o]
+                  for o in ("failed", "warning", "xpassed", "error", "blocked")}
+    message = verdict_line(summary) + "".join(
+        f"; {o}: {', '.join(ids)}" for o, ids in by_outcome.items() if ids)
     result = {
         "uuid": str(uuid.uuid4()),
         "historyId": "gws-conformance-verdict", "testCaseId": "gws-conformance-verdict",

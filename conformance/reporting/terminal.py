@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from conformance.reporting.summary import verdict_line
 from conformance.spec import CATALOGUE, Requirement
 
-COLUMNS = ("passed", "failed", "warning", "error", "skipped", "xfailed", "xpassed", "untested")
+COLUMNS = ("passed", "failed", "warning", "error", "blocked", "skipped", "xfailed", "xpassed", "untested")
 
 
 def verdict_table(
@@ -27,5 +28,5 @@ def verdict_table(
     totals = summary["totals"]
     lines.append("tests: " + ", ".join(f"{n} {name}" for name, n in totals.items()))
     lines.extend(f"note: {note}" for note in notes)
-    lines.append(f"VERDICT: {summary['verdict'].upper()}")
+    lines.append(verdict_line(summary))
     return lines

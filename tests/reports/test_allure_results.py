@@ -54,7 +54,7 @@ def test_the_verdict_is_a_result_and_an_environment_fact(fault_run: FaultRun) ->
     assert [(v["name"], v["status"]) for v in verdicts] == [("VERDICT: NON-CONFORMANT", "failed")]
     assert "ACCEPT-02" in verdicts[0]["statusDetails"]["message"]
     page = (folder / verdicts[0]["attachments"][0]["source"]).read_text(encoding="utf-8")
-    assert "Verdict: NON-CONFORMANT" in page and "ACCEPT-02" in page
+    assert "VERDICT: NON-CONFORMANT" in page and "ACCEPT-02" in page
     assert "verdict=non-conformant" in (folder / "environment.properties").read_text(encoding="utf-8")
     assert report_name(fault_run.run.report_dir).endswith("verdict: NON-CONFORMANT")
     assert "VERDICT: NON-CONFORMANT" in fault_run.run.stdout

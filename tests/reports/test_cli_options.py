@@ -65,9 +65,11 @@ def test_a_bad_select_expression_is_a_usage_error() -> None:
     assert done.returncode == 2 and "select" in done.stderr
 
 
-def test_rerun_failed_runs_exactly_the_failed_and_errored_tests(fault_run: FaultRun, tmp_path: Path) -> None:
+def test_rerun_failed_runs_exactly_the_failed_errored_and_blocked_tests(
+    fault_run: FaultRun, tmp_path: Path
+) -> None:
     first = fault_run.run.summary
-    bad = {node for node, outcome in first["tests"].items() if outcome in ("failed", "error")}
+    bad = {node for node, outcome in first["tests"].items() if outcome in ("failed", "error", "blocked")}
     assert bad and len(bad) < len(first["tests"])
     rerun = run_suite(fault_run.target, tmp_path / "rerun", "--rerun-failed",
                       str(fault_run.run.report_dir / "summary.json"))

@@ -78,7 +78,7 @@ def test_a_failed_assertion_that_blames_one_id_leaves_the_others_skipped() -> No
     assert TestResult  # the type the summary is built from
 
 
-def test_setup_failures_and_harness_errors_are_errors(tmp_path: Path) -> None:
+def test_setup_deviations_block_and_harness_errors_are_errors(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "test_fake.py").write_text(FAKE_SUITE, encoding="utf-8")
@@ -91,9 +91,11 @@ def test_setup_failures_and_harness_errors_are_errors(tmp_path: Path) -> None:
     summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
     outcomes = {rid: summary["requirements"][rid]["outcome"] for rid in
                 ("ACCEPT-01", "ACCEPT-02", "ACCEPT-03", "ACCEPT-04")}
-    assert outcomes == {"ACCEPT-01": "error", "ACCEPT-02": "error", "ACCEPT-03": "error",
+    # The fixture's deviation blocks its test and is reported against the requirement it names.
+    assert outcomes == {"ACCEPT-01": "failed", "ACCEPT-02": "error", "ACCEPT-03": "error",
                         "ACCEPT-04": "skipped"}, done.stdout[-3000:]
-    assert summary["verdict"] == "error" and done.returncode == 3
+    assert summary["tests"]["suite/test_fake.py::test_needs_a_chat"] == "blocked"
+    assert summary["verdict"] == "non-conformant" and done.returncode == 1
     assert "ERROR suite/test_fake.py::test_loses_the_channel: ChannelLost: notification channel lost while " \
            "waiting for a notification InteractionStateChanged: connect failed: ConnectError" in done.stdout
-    assert "ERROR suite/test_fake.py::test_needs_a_chat: NonConformance: ACCEPT-01" in done.stdout
+    assert "1 test(s) blocked by ACCEPT-01: expected an invitation; actual none came" in done.stdout

@@ -34,11 +34,20 @@ def run_fake(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess
 
 def test_fake_suite_outcomes_and_exit_status(tmp_path: Path) -> None:
     done, summary = run_fake(tmp_path)
-    assert summary["totals"] == {"passed": 1, "failed": 1, "warning": 1, "error": 1, "skipped": 1,
-                                 "xfailed": 0, "xpassed": 0}
-    outcomes = {rid: summary["requirements"][rid]["outcome"] for rid in ("AUTH-01", "AUTH-03", "AUTH-04")}
-    assert outcomes == {"AUTH-01": "passed", "AUTH-03": "failed", "AUTH-04": "warning"}
+    assert summary["totals"] == {"passed": 1, "failed": 1, "warning": 1, "error": 2, "blocked": 2,
+                                 "skipped": 1, "xfailed": 0, "xpassed": 0}
+    outcomes = {rid: entry["outcome"] for rid, entry in summary["requirements"].items()
+                if entry["outcome"] != "untested"}
+    assert outcomes == {
+        "AUTH-01": "passed", "AUTH-02": "skipped", "AUTH-03": "failed", "AUTH-04": "warning",
+        "STATUS-01": "error", "STATUS-02": "skipped",
+        "STATUS-03": "error",  # a bare assert in a test is the harness's error, never the server's FAIL
+        "ACCEPT-01": "blocked", "ACCEPT-03": "blocked",  # blocked on the way to their state ...
+        "SESSION-02": "failed", "ACCEPT-02": "failed",  # ... by these, which the blocked tests report failed
+    }
+    assert summary["requirements"]["ACCEPT-01"]["blocked_by"] == ["SESSION-02"]
     assert done.returncode == 1 and "VERDICT: NON-CONFORMANT" in done.stdout
+    assert "2 blocked" in done.stdout and "1 test(s) blocked by SESSION-02" in done.stdout
     assert "«redacted»" in done.stdout
     for path in tmp_path.iterdir():
         assert SECRET not in path.read_text()
@@ -69,7 +78,9 @@ def test_rerun_failed(tmp_path: Path) -> None:
     _, summary = run_fake(tmp_path, "--rerun-failed", str(previous))
     assert set(summary["tests"]) == {
         f"tests/runner/data/fake_suites/test_fake.py::{name}"
-        for name in ("test_blames_one_id", "test_should_fails", "test_harness_error")
+        for name in ("test_blames_one_id", "test_should_fails", "test_harness_error",
+                     "test_harness_assert_is_an_error", "test_blocked_by_a_fixture",
+                     "test_blocked_on_the_way")
     }
 
 

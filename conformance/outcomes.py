@@ -1,0 +1,103 @@
+"""What one phase of a suite test says about the server: passed, failed, blocked, error or skipped.
+
+Only a NonConformance raised by the test's own check (the call phase, naming one of the test's
+requirement IDs) fails. One met on the way to the state the test needs (in a fixture, or in a step
+that names another requirement) blocks the test, and is evidence against the requirement it names.
+Anything else (a harness `assert`, a bug in a helper, an unreachable server) is an ERROR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from conformance.expect import NonConformance
+from conformance.reporting.summary import Outcome, TestResult, blocked, classify
+from conformance.spec import CATALOGUE, Requirement
+
+BLOCK_AFTER = 3  # a prerequisite that blocked this many tests blocks the next ones at once
+
+
+class Blocked(Exception):
+    """Raised before a test's fixtures run: the state it needs was already found broken."""
+
+    def __init__(self, requirement: str, reason: str) -> None:
+        self.requirement = requirement
+        self.reason = reason
+        super().__init__(f"blocked by {requirement}: {reason}")
+
+
+def nonconformance_of(error: BaseException | None) -> NonConformance | None:
+    """The deviation an exception carries (hypothesis may group several; the first one counts)."""
+    if isinstance(error, NonConformance):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = nonconformance_of(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def one_line(error: BaseException) -> str:
+    """An error's type and the first line of its message."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300] if text else ''}".rstrip(": ")
+
+
+def deviation_line(error: NonConformance) -> str:
+    """`expected ...; actual ...` on one line."""
+    actual = " ".join(error.actual.split())
+    return f"expected {error.expected}; actual {actual[:200]}{'...' if len(actual) > 200 else ''}"
+
+
+def classify_failure(
+    nodeid: str,
+    ids: tuple[str, ...],
+    phase: str,
+    error: BaseException,
+    strict: bool = False,
+    expected: Iterable[str] = (),
+    catalogue: Mapping[str, Requirement] = CATALOGUE,
+) -> TestResult:
+    """The result of a phase that raised `error` (`expected`: requirements with an expectations entry)."""
+    if isinstance(error, Blocked):
+        return blocked(nodeid, ids, error.requirement, error.reason, evidence=False,
+                       expected=error.requirement in set(expected), catalogue=catalogue)
+    deviation = nonconformance_of(error)
+    if deviation is None:
+        return TestResult(nodeid, Outcome.ERROR, dict.fromkeys(ids, Outcome.ERROR), reason=one_line(error))
+    rid, expected = deviation.requirement, set(expected)
+    if phase == "call" and rid in ids:
+        if rid in expected:
+            return classify(nodeid, ids, Outcome.XFAILED)
+        return classify(nodeid, ids, Outcome.FAILED, blamed=rid, strict=strict, catalogue=catalogue)
+    return blocked(nodeid, ids, rid, deviation_line(deviation), strict=strict, expected=rid in expected,
+                   catalogue=catalogue)
+
+
+@dataclass
+class Prerequisites:
+    """Which named fixtures (states a test needs) the server has broken, and how often.
+
+    Once a fixture has failed for BLOCK_AFTER tests, the next tests that need it are blocked before it
+    runs, with that evidence, instead of each waiting out its deadlines again.
+    """
+
+    failures: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+
+    def record(self, fixture: str, requirement: str, nodeid: str, line: str) -> None:
+        seen = self.failures.setdefault(fixture, [])
+        if all(nodeid != n for n, _, _ in seen):
+            seen.append((nodeid, requirement, line))
+
+    def blocking(self, fixtures: Iterable[str]) -> Blocked | None:
+        for fixture in fixtures:
+            seen = self.failures.get(fixture, [])
+            if len(seen) >= BLOCK_AFTER:
+                requirements = [rid for _, rid, _ in seen]
+                rid = max(set(requirements), key=requirements.count)
+                first = next((n, line) for n, r, line in seen if r == rid)
+                return Blocked(rid, f"the state {fixture!r} failed {len(seen)} times "
+                                    f"(first in {first[0]}: {first[1]})")
+        return None

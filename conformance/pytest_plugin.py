@@ -82,6 +82,13 @@ class RunState:
         self.notes: list[str] = []
         self.nodeids: set[str] = set()  # every test that reported, suite or not
         self.crashed: list[str] = []  # why a worker went down
+        self.interrupt: str | None = None  # the signal that stopped the run
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        if isinstance(excinfo.value, pytest.Session.Interrupted):  # pytest's own, e.g. collection errors
+            self.interrupt = str(excinfo.value)
+        else:
+            self.interrupt = f"interrupted by {str(excinfo.value) or 'Ctrl-C (SIGINT)'}"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.nodeids.add(report.nodeid)
@@ -185,7 +192,7 @@ def _terminate_like_interrupt() -> None:
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def gws_config(config: pytest.Config) -> Config:
@@ -467,10 +474,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def _interruption(session: pytest.Session, exitstatus: int, state: RunState) -> str | None:
     """Why the run did not report every selected test, or None."""
+    if state.interrupt is not None:
+        return state.interrupt
     if exitstatus == pytest.ExitCode.INTERRUPTED:
-        if session.testsfailed and not state.nodeids:
-            return "errors during collection"
-        return "interrupted (Ctrl-C or SIGTERM) or errors during collection"
+        return "errors during collection" if not state.nodeids else "interrupted"
     if session.shouldfail or session.shouldstop:
         return f"stopped early: {session.shouldfail or session.shouldstop}"
     if state.crashed:

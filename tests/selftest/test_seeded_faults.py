@@ -1,15 +1,13 @@
-"""The suite proves its checks can fail: each seeded fault of the reference server must be caught.
+"""The suite proves its checks can fail, and that it blames the right requirement.
 
-For every fault, the reference server runs in this process with that fault switched on, the suite
-runs against it in a subprocess (exactly as a user runs it against a remote server, through a target
-file), and every requirement the fault declares must come out failed (warning, for a SHOULD).
+Every seeded fault of the reference server must be caught: a run selecting the fault's declared IDs
+reports each of them failed (warning, for a SHOULD). For one fault of each area, the WHOLE suite runs
+and must fail exactly the declared IDs, every other requirement passing or blocked (precision);
+`bench/precision.py` does that for every fault (nightly).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,67 +15,22 @@ import pytest
 from conformance.simulator.faults import FAULTS
 from conformance.simulator.server import ReferenceServer
 from conformance.spec import CATALOGUE, Level
-from tests.suite_process import clean_env
+from tests.selftest.runs import expected_outcome, one_fault_per_area, run_suite, whole_run, write_target
 
-RUN_DEADLINE_S = 300
-
-
-def write_target(folder: Path, url: str) -> Path:
-    agents = [
-        ("alice", "a1", ["sales"]),
-        ("bob", "a2", ["sales", "support"]),
-        ("carol", "a3", ["support"]),
-        ("dave", "a4", ["billing"]),
-    ]
-    lines = [f'base_url = "{url}"', "timeout_s = 5", ""]
-    for name, uid, skills in agents:
-        lines += [
-            "[[agents]]",
-            f'username = "{name}"',
-            'password = "password"',
-            f'id = "{uid}"',
-            f"skills = {json.dumps(skills)}",
-            "",
-        ]
-    path = folder / "target.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
-def run_suite(target: Path, report_dir: Path, *options: str) -> tuple[int, dict]:
-    env = clean_env()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance.cli",
-            "run",
-            "--target",
-            str(target),
-            "--report-dir",
-            str(report_dir),
-            "--hypothesis-profile",
-            "dev",
-            *options,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=RUN_DEADLINE_S,
-        env=env,
-    )
-    summary_path = report_dir / "summary.json"
-    assert summary_path.exists(), (
-        f"no summary (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    )
-    return done.returncode, json.loads(summary_path.read_text(encoding="utf-8"))
+PRECISION_FAULTS = one_fault_per_area()
 
 
 def selection(requirement_ids: tuple[str, ...]) -> str:
     return " or ".join(requirement_ids)
 
 
+def expected_exit(declared: tuple[str, ...]) -> tuple[int, str]:
+    must_broken = any(CATALOGUE[rid].level is Level.MUST for rid in declared)
+    return (1, "non-conformant") if must_broken else (0, "conformant-with-warnings")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("fault", sorted(set(FAULTS) - set(PRECISION_FAULTS)))
 def test_seeded_fault_is_reported_failed(fault: str, tmp_path: Path) -> None:
     declared = FAULTS[fault].breaks
     with ReferenceServer(faults=[fault]) as server:
@@ -85,12 +38,23 @@ def test_seeded_fault_is_reported_failed(fault: str, tmp_path: Path) -> None:
             write_target(tmp_path, server.url), tmp_path / "reports", "--select", selection(declared)
         )
     outcomes = {rid: summary["requirements"][rid]["outcome"] for rid in declared}
-    wanted = {rid: "warning" if CATALOGUE[rid].level is Level.SHOULD else "failed" for rid in declared}
-    assert outcomes == wanted
+    assert outcomes == {rid: expected_outcome(rid) for rid in declared}
     must_broken = any(CATALOGUE[rid].level is Level.MUST for rid in declared)
-    assert (exit_code, summary["verdict"]) == (
-        (1, "non-conformant") if must_broken else (0, "conformant-with-warnings")
-    )
+    narrowed = "non-conformant" if must_broken else "conformant-on-selection"
+    assert (exit_code, summary["verdict"]) == (int(must_broken), narrowed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", PRECISION_FAULTS)
+def test_whole_suite_blames_exactly_what_the_fault_breaks(fault: str, tmp_path: Path) -> None:
+    result = whole_run(fault, tmp_path)
+    assert (result.missed, result.wrongly) == ([], {})
+    assert (result.exit_code, result.verdict) == expected_exit(result.declared)
+
+
+def test_precision_faults_cover_every_area() -> None:
+    areas = {CATALOGUE[rid].area for fault in PRECISION_FAULTS for rid in FAULTS[fault].breaks}
+    assert areas == {req.area for req in CATALOGUE.values()}
 
 
 @pytest.mark.slow

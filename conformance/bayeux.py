@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from conformance.client import UNREACHABLE_ERRORS, TargetUnreachable
+from conformance.client import UNREACHABLE_ERRORS, TargetUnreachable, gateway_page, unreachable
 from conformance.spec.bayeux import (
     CONNECT,
     DISCONNECT,
@@ -26,6 +26,7 @@ from conformance.spec.bayeux import (
     VERSION,
 )
 from conformance.transcript import EntryKind, Transcript
+from conformance.transport import Failure, is_gateway_page
 
 Message = dict[str, Any]
 
@@ -132,8 +133,13 @@ class BayeuxClient:
             response = await self.http.send(request)
         except UNREACHABLE_ERRORS as err:
             self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"{channels}: no answer: {err!r}")
-            raise TargetUnreachable(f"POST {self.url} ({channels}): {type(err).__name__}: {err}") from err
+            raise unreachable(f"POST {self.url} ({channels})", err) from err
         text = response.text
+        if is_gateway_page(response.status_code, text):
+            self.transcript.add(
+                EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, {Failure.GATEWAY}", text
+            )
+            raise gateway_page(f"POST {self.url} ({channels})", response.status_code, response.headers)
         try:
             parsed = json.loads(text)
         except ValueError:

@@ -19,14 +19,18 @@ from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from conformance.spec import Field, Operation, Profile
 from conformance.transcript import EntryKind, Transcript, format_headers
+from conformance.transport import (
+    Failure,
+    RequestHung,
+    TargetUnavailable,
+    TargetUnreachable,
+    failure_of,
+    is_gateway_page,
+)
 
 OMIT: Any = object()  # a field value meaning "leave the key out of the body"
 
 Auth = Literal["session", "basic", "none"] | tuple[str, str]
-
-
-class TargetUnreachable(Exception):
-    """The target could not be reached or did not answer in time: an ERROR, never a FAIL."""
 
 
 @dataclass
@@ -104,7 +108,9 @@ async def exchange(
     actor: str,
     request: httpx.Request,
 ) -> Reply:
-    """Send one request, record request and response in the transcript, map network failures."""
+    """Send one request, record request and response in the transcript. Raises TargetUnreachable
+    (an ERROR) for a network failure and TargetUnavailable for a gateway's page (non-JSON 502/503/504),
+    so that no caller, synced step or raw check, mistakes either for the server's answer."""
     started = time.monotonic()
     req_text = f"{request.method} {request.url}\n{format_headers(request.headers.items())}"
     if request.content:
@@ -113,7 +119,7 @@ async def exchange(
         response = await http.send(request)
     except UNREACHABLE_ERRORS as err:
         transcript.add(kind, actor, f"{request.method} {request.url.path} -> no answer: {err!r}", req_text)
-        raise TargetUnreachable(f"{request.method} {request.url}: {type(err).__name__}: {err}") from err
+        raise unreachable(f"{request.method} {request.url}", err) from err
     reply = Reply.of(response, time.monotonic() - started)
     code = "" if reply.status_code is None else f" statusCode {reply.status_code}"
     transcript.add(
@@ -123,7 +129,42 @@ async def exchange(
         f"{req_text}\n---\nHTTP {reply.http_status}\n"
         f"{format_headers(response.headers.items())}\n\n{reply.text}",
     )
+    if is_gateway_page(reply.http_status, reply.text):
+        raise gateway_page(f"{request.method} {request.url}", reply.http_status, reply.headers)
     return reply
+
+
+def unreachable(what: str, err: BaseException) -> TargetUnreachable:
+    """The ERROR for a request that got no answer: what failed, classified, then the raw error."""
+    failure = failure_of(err)
+    return TargetUnreachable(f"{what}: {failure}: {type(err).__name__}: {err}", failure)
+
+
+def gateway_page(what: str, http_status: int, headers: Mapping[str, str]) -> TargetUnavailable:
+    media = headers.get("content-type", "no content type").split(";")[0].strip()
+    return TargetUnavailable(
+        f"{what}: HTTP {http_status} {media}, {Failure.GATEWAY}: the server behind it is unavailable"
+    )
+
+
+PROBE_DEADLINE_S = 3.0
+
+
+async def server_answers(url: str, verify_tls: bool | str, deadline_s: float) -> tuple[bool, str]:
+    """GET url on a fresh connection: whether the server answered (any HTTP reply but a gateway's
+    page) within deadline_s, and what happened, for the transcript."""
+    started = time.monotonic()
+    http = make_http(deadline_s, verify_tls)
+    try:
+        response = await http.get(url)
+    except UNREACHABLE_ERRORS as err:
+        return False, f"no answer ({failure_of(err)}: {type(err).__name__})"
+    finally:
+        await http.aclose()
+    took = f"HTTP {response.status_code} in {(time.monotonic() - started) * 1000:.0f} ms"
+    if is_gateway_page(response.status_code, response.text):
+        return False, f"{took}, {Failure.GATEWAY}"
+    return True, took
 
 
 class AgentClient:
@@ -151,6 +192,7 @@ class AgentClient:
         self._password = password
         self.csrf_header: str = profile.http.csrf_token_header
         self.csrf_token: str | None = None
+        self.verify_tls = verify_tls
         self.http = make_http(timeout_s, verify_tls)
         transcript.add_secret(password)
         transcript.add_secret(basic_header(username, password).split(" ", 1)[1])
@@ -209,6 +251,36 @@ class AgentClient:
         reply = await exchange(self.http, self.transcript, EntryKind.HTTP, self.actor, request)
         self._remember_session()
         return reply
+
+    async def request_or_hang(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None = None,
+        *,
+        csrf: bool = True,
+        auth: Auth = "session",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """request(), for checks that forbid hangs (STATUS-06): when it gets no answer in time, a GET
+        of the `me` path on a fresh connection, with a short deadline, tells whether the server still
+        answers. RequestHung when it does (this request hung: the server's deviation), the
+        TargetUnreachable (an ERROR) for every other failure."""
+        try:
+            return await self.request(method, path, content, csrf=csrf, auth=auth, headers=headers)
+        except TargetUnreachable as err:
+            if err.failure is not Failure.TIMEOUT or isinstance(err, RequestHung):
+                raise
+            probe = f"{self.api}/me"
+            deadline_s = min(PROBE_DEADLINE_S, self.timeout_s)
+            answered, how = await server_answers(probe, self.verify_tls, deadline_s)
+            self.transcript.note(self.actor, f"probe GET {probe} on a fresh connection: {how}")
+            if not answered:
+                raise
+            raise RequestHung(
+                f"{method} {path}: no answer within {self.timeout_s:g} s, while the server answered a "
+                f"probe GET of {probe} ({how})"
+            ) from err
 
     async def post_json(
         self,

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from conformance.config import AgentConfig, Config
-from conformance.spec import Profile, load_profile
+from conformance.spec import Profile, Status, load_profile
+from conformance.transport import Failure, failure_of, is_gateway_page
 
 PREFLIGHT_DEADLINE_S = 5.0
 EMBEDDED_STOP_S = 10.0
@@ -117,7 +118,8 @@ def _embedded_server(profile_path: object) -> Iterator[str]:
 
 
 def preflight(target: Target, deadline_s: float = PREFLIGHT_DEADLINE_S) -> None:
-    """GET /me for every agent; TargetError with one line when the target is unusable."""
+    """GET /me for every agent must answer HTTP 200 with the agent API's JSON and the success
+    statusCode (0); otherwise a TargetError with one line saying what to fix."""
     url = target.base_url + target.profile.http.api_prefix + "/me"
     timeout = httpx.Timeout(deadline_s)
     with httpx.Client(verify=target.verify_tls, timeout=timeout) as client:
@@ -125,21 +127,48 @@ def preflight(target: Target, deadline_s: float = PREFLIGHT_DEADLINE_S) -> None:
             client.cookies.clear()
             try:
                 response = client.get(url, auth=(agent.username, agent.password))
-            except httpx.ConnectError as err:
-                raise TargetError(f"cannot reach {target.base_url}: {_reason(err)} — is the server running? "
-                                  "check base_url") from None
-            except httpx.TimeoutException:
-                raise TargetError(f"cannot reach {target.base_url}: no answer within {deadline_s:g} s — "
-                                  "is the server running? check base_url") from None
             except httpx.HTTPError as err:
-                reason = _reason(err)
-                raise TargetError(f"cannot reach {target.base_url}: {reason} — check base_url") from None
-            if response.status_code == 401:
-                raise TargetError(f"agent '{agent.username}' cannot log in (HTTP 401): check its username "
-                                  "and password in the target file")
-            if response.status_code != 200:
-                raise TargetError(f"GET {url} for agent '{agent.username}' answered HTTP "
-                                  f"{response.status_code}: is base_url the GWS server?")
+                raise TargetError(_unreachable(target.base_url, err, deadline_s)) from None
+            _check_me(url, agent.username, response, target.profile.code(Status.SUCCESS))
+
+
+def _unreachable(base_url: str, err: Exception, deadline_s: float) -> str:
+    failure = failure_of(err)
+    running = "is the server running? check base_url"
+    if failure is Failure.TIMEOUT:
+        return f"cannot reach {base_url}: no answer within {deadline_s:g} s — {running}"
+    if failure in (Failure.REFUSED, Failure.NAME):
+        return f"cannot reach {base_url}: {failure} — {running}"
+    if failure is Failure.TLS:
+        return f"cannot reach {base_url}: {failure} ({_reason(err)}) — check base_url's scheme and verify_tls"
+    return f"cannot reach {base_url}: {_reason(err)} — check base_url"
+
+
+def _check_me(url: str, username: str, response: httpx.Response, success: int) -> None:
+    """The first reply of the agent API: 200, a JSON object, the profile's success statusCode (0)."""
+    status = response.status_code
+    media = response.headers.get("content-type", "no content type").split(";")[0].strip()
+    if status == 401:
+        raise TargetError(
+            f"agent '{username}' cannot log in (HTTP 401): check its username and password in the target file"
+        )
+    if is_gateway_page(status, response.text):
+        raise TargetError(
+            f"{url} answered HTTP {status} {media}, {Failure.GATEWAY}: is the server behind it running? "
+            "check base_url"
+        )
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise TargetError(f"{url} answered HTTP {status} {media}, not the agent API's JSON: check base_url")
+    code = body.get("statusCode")
+    if status != 200 or code != success:
+        raise TargetError(
+            f"{url} for agent '{username}' answered HTTP {status} with statusCode {code!r}, not HTTP 200 "
+            f"with statusCode {success}: is base_url the GWS server, and the agent's account usable?"
+        )
 
 
 def _reason(err: Exception) -> str:

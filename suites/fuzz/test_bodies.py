@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import expect
-from conformance.client import Reply, TargetUnreachable
+from conformance.client import Reply, RequestHung
 from conformance.spec import Operation, Position
 from conformance.strategies import Case, errors_only
 
@@ -20,8 +20,9 @@ KEEPS_POSITION = (Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation
 async def post(agent: Any, chat_id: str, case: Case) -> Reply:
     """STATUS-06: an answer within the target's timeout, no 5xx, a JSON body with a statusCode."""
     try:
-        reply = await agent.client.post_json(agent.client.interaction_path(chat_id), case.encode())
-    except TargetUnreachable as err:
+        path = agent.client.interaction_path(chat_id)
+        reply = await agent.client.request_or_hang("POST", path, case.encode())
+    except RequestHung as err:
         raise expect.NonConformance(
             "STATUS-06",
             "an answer within the target's timeout",

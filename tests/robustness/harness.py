@@ -52,9 +52,20 @@ class ServerProcess:
 
     def __enter__(self) -> ServerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "conformance.cli", "serve", "--port", str(self.port),
-             "--target-out", str(self.target_out)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(),
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--target-out",
+                str(self.target_out),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(),
         )
         ready = threading.Event()
 
@@ -111,7 +122,9 @@ def run_suite(
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(report_dir), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
     )
     assert proc.stdout is not None and proc.stderr is not None
     out: list[bytes] = []
@@ -139,14 +152,37 @@ def run_suite(
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
-        raise AssertionError(f"the run did not end within {deadline_s:g} s:\n"
-                             + b"".join(out).decode("utf-8", "replace")[-3000:]) from None
+        raise AssertionError(
+            f"the run did not end within {deadline_s:g} s:\n"
+            + b"".join(out).decode("utf-8", "replace")[-3000:]
+        ) from None
     out_thread.join(10)
     err_thread.join(10)
     summary_path = report_dir / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
-    return RunResult(returncode, b"".join(out).decode("utf-8", "replace"),
-                     b"".join(err).decode("utf-8", "replace"), time.monotonic() - started, summary)
+    return RunResult(
+        returncode,
+        b"".join(out).decode("utf-8", "replace"),
+        b"".join(err).decode("utf-8", "replace"),
+        time.monotonic() - started,
+        summary,
+    )
+
+
+def http_response(status: int, body: bytes, content_type: str = "text/html", reason: str = "") -> bytes:
+    """A whole HTTP/1.1 response, for a Proxy's `answer`."""
+    head = (
+        f"HTTP/1.1 {status} {reason or 'Whatever'}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+GATEWAY_PAGE = http_response(
+    503,
+    b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+    reason="Service Unavailable",
+)
 
 
 class Proxy:
@@ -154,7 +190,10 @@ class Proxy:
 
     `delay_s` holds every request that long before passing it on; `cut(request, n)` says whether the
     n-th request (from 1; head and body) is cut: the client's connection is closed unanswered.
-    `silent` accepts and reads but never answers nor forwards (a hung server)."""
+    `answer(request, n)` gives a whole response to send instead of forwarding (None: forward; with no
+    upstream, hold the request unanswered); `hold(request, n)` says whether that one request is held
+    unanswered while others go on (a hang of one request). `silent` accepts and reads but never
+    answers nor forwards (a hung server)."""
 
     def __init__(
         self,
@@ -162,15 +201,21 @@ class Proxy:
         *,
         delay_s: float = 0.0,
         cut: Callable[[bytes, int], bool] | None = None,
+        answer: Callable[[bytes, int], bytes | None] | None = None,
+        hold: Callable[[bytes, int], bool] | None = None,
         silent: bool = False,
     ) -> None:
         self.upstream_port = upstream_port
         self.delay_s = delay_s
         self.cut = cut
+        self.answer = answer
+        self.hold = hold
         self.silent = silent
         self.port = free_port()
         self.requests = 0
         self.cuts = 0
+        self.answered = 0
+        self.held = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -210,9 +255,8 @@ class Proxy:
                 while await reader.read(65536):
                     pass
                 return
-            assert self.upstream_port is not None
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-            back = asyncio.create_task(self._pipe(up_reader, writer))
+            up_writer: asyncio.StreamWriter | None = None
+            back: asyncio.Task[None] | None = None
             try:
                 while True:
                     request = await self._read_request(reader)
@@ -222,13 +266,30 @@ class Proxy:
                     if self.cut is not None and self.cut(request, self.requests):
                         self.cuts += 1
                         return
+                    canned = self.answer(request, self.requests) if self.answer is not None else None
+                    if canned is not None:
+                        self.answered += 1
+                        writer.write(canned)
+                        await writer.drain()
+                        continue
+                    held = self.hold is not None and self.hold(request, self.requests)
+                    self.held += held
+                    if held or self.upstream_port is None:  # nothing to forward to: the request hangs
+                        while await reader.read(65536):
+                            pass
+                        return
+                    if up_writer is None:
+                        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+                        back = asyncio.create_task(self._pipe(up_reader, writer))
                     if self.delay_s:
                         await asyncio.sleep(self.delay_s)  # the slowness under test, not a settle wait
                     up_writer.write(request)
                     await up_writer.drain()
             finally:
-                back.cancel()
-                up_writer.close()
+                if back is not None:
+                    back.cancel()
+                if up_writer is not None:
+                    up_writer.close()
         except (OSError, asyncio.IncompleteReadError):
             pass
         finally:

@@ -24,6 +24,7 @@ from conformance.transport import (
     RequestHung,
     TargetUnavailable,
     TargetUnreachable,
+    describe,
     failure_of,
     is_gateway_page,
 )
@@ -135,9 +136,8 @@ async def exchange(
 
 
 def unreachable(what: str, err: BaseException) -> TargetUnreachable:
-    """The ERROR for a request that got no answer: what failed, classified, then the raw error."""
-    failure = failure_of(err)
-    return TargetUnreachable(f"{what}: {failure}: {type(err).__name__}: {err}", failure)
+    """The ERROR for a request that got no answer: what failed, classified, then the innermost error."""
+    return TargetUnreachable(f"{what}: {describe(err)}", failure_of(err))
 
 
 def gateway_page(what: str, http_status: int, headers: Mapping[str, str]) -> TargetUnavailable:
@@ -158,7 +158,7 @@ async def server_answers(url: str, verify_tls: bool | str, deadline_s: float) ->
     try:
         response = await http.get(url)
     except UNREACHABLE_ERRORS as err:
-        return False, f"no answer ({failure_of(err)}: {type(err).__name__})"
+        return False, f"no answer ({describe(err)})"
     finally:
         await http.aclose()
     took = f"HTTP {response.status_code} in {(time.monotonic() - started) * 1000:.0f} ms"

@@ -95,6 +95,12 @@ def failure_of(err: BaseException) -> Failure:
     return Failure.OTHER
 
 
+def describe(err: BaseException) -> str:
+    """The failure, then the innermost error (the outer one may be a misnomer such as ConnectTimeout)."""
+    root = _chain(err)[-1]
+    return f"{failure_of(err)}: {type(root).__name__}: {root}"
+
+
 _CLOSED_NAMES = ("ServerDisconnectedError", "ClientOSError", "ClientPayloadError", "IncompleteRead")
 
 

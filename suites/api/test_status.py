@@ -87,16 +87,19 @@ def _plain_success(reply: Reply) -> None:
 
 @pytest.mark.requirement("STATUS-02")
 async def test_error_replies_are_exactly_status_code_and_message(accepted_chat, paths, profile):
-    agent = accepted_chat.owner
+    agent, text = accepted_chat.owner, profile.wire(Field.TEXT)
+    # (reply to a misuse, the requirement that names its refusal)
     replies = [
-        await agent.client.perform("no-such-interaction", Operation.SEND_MESSAGE, text="x"),
-        await agent.client.post_json(paths.interaction(accepted_chat.id), {profile.wire(Field.TEXT): "x"}),
-        await agent.client.perform(accepted_chat.id, "NoSuchOperation"),
-        await agent.client.perform(accepted_chat.id, Operation.ACCEPT),
-        await agent.client.perform(accepted_chat.id, Operation.SEND_MESSAGE),
-        await agent.client.post_json(paths.unknown(), {}),
+        (await agent.client.perform("no-such-interaction", Operation.SEND_MESSAGE, text="x"), "STATUS-03"),
+        (await agent.client.post_json(paths.interaction(accepted_chat.id), {text: "x"}), "STATUS-03"),
+        (await agent.client.perform(accepted_chat.id, "NoSuchOperation"), "STATUS-03"),
+        (await agent.client.perform(accepted_chat.id, Operation.ACCEPT), "ACCEPT-04"),
+        (await agent.client.perform(accepted_chat.id, Operation.SEND_MESSAGE), "MESSAGE-03"),
+        (await agent.client.post_json(paths.unknown(), {}), "STATUS-03"),
     ]
-    for reply in replies:
+    for reply, refusal in replies:
+        # STATUS-02 judges the shape of an error: a misuse that succeeded breaks its refusal's requirement.
+        expect.that(reply.status_code != 0, refusal, "the misuse refused", reply.text[:300])
         body = reply.body or {}
         code, message = body.get("statusCode"), body.get("statusMessage")
         expect.that(
@@ -300,17 +303,18 @@ async def test_refused_operations_change_nothing(accepted_chat, agent_a, profile
     agent, chat = accepted_chat.owner, accepted_chat
     before = await agent.client.get_interaction(chat.id)
     since = agent.notifications.mark()
-    for op, fields in (
-        (Operation.ACCEPT, {}),
-        (Operation.REJECT, {}),
-        (Operation.COMPLETE_CONFERENCE, {}),
-        (Operation.TRANSFER, {"agent_id": agent.spec.id}),
-        (Operation.INITIATE_CONSULTATION, {"agent_id": "no-such-agent-0"}),
-        (Operation.SEND_NOTIFICATION, {"notification": "Dancing"}),
-        (Operation.REQUEST_CHAT_HISTORY, {"event_id": -1}),
+    # (operation, fields, the requirement that names its refusal): STATUS-05 judges only failed requests
+    for op, fields, refusal in (
+        (Operation.ACCEPT, {}, "ACCEPT-04"),
+        (Operation.REJECT, {}, "REJECT-03"),
+        (Operation.COMPLETE_CONFERENCE, {}, "COMPLETE-CONFERENCE-03"),
+        (Operation.TRANSFER, {"agent_id": agent.spec.id}, "TRANSFER-04"),
+        (Operation.INITIATE_CONSULTATION, {"agent_id": "no-such-agent-0"}, "CONSULT-04"),
+        (Operation.SEND_NOTIFICATION, {"notification": "Dancing"}, "TYPING-02"),
+        (Operation.REQUEST_CHAT_HISTORY, {"event_id": -1}, "HISTORY-03"),
     ):
         reply = await agent.client.perform(chat.id, op, **fields)
-        expect.that(reply.status_code not in (None, 0), "STATUS-05", f"{op} refused", reply.text[:200])
+        expect.that(reply.status_code not in (None, 0), refusal, f"{op} refused", reply.text[:200])
     await expect.nothing_about(agent, chat.id, "STATUS-05", since=since)
     after = await agent.client.get_interaction(chat.id)
     expect.that(after.body == before.body, "STATUS-05", before.body, after.body)

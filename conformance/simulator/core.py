@@ -295,6 +295,8 @@ class Core:
 
     def route(self, out: list[Outgoing]) -> None:
         """Offer every queued chat, oldest first, to its first candidate (no capacity limit)."""
+        if "chats-never-offered" in self.faults:
+            return
         for chat in self.chats.values():
             if chat.needs_agent():
                 found = self.candidates(chat)

@@ -83,7 +83,7 @@ FAULTS: dict[str, Fault] = {
            "an agent that stopped still receives the chat's NewMessages", "STATE-05", "ORDER-01"),
         # 7. Operations
         _f("consultant-accepts-as-owner", "engine",
-           "accepting a consultation invitation gives owner capabilities", "ACCEPT-01"),
+           "accepting a consultation invitation gives owner capabilities", "ACCEPT-01", "STATE-01"),
         _f("accept-participants-first", "engine",
            "Accept sends ParticipantsUpdated before StatusChange", "ACCEPT-02", "ORDER-01"),
         _f("accept-history-drops-first-text", "engine",

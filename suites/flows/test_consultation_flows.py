@@ -13,7 +13,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.spec import MessageType, Operation, Position, Profile, Status, Visibility
+from conformance.spec import MessageType, Operation, Position, Profile, State, Status, Visibility
 from suites.flows.steps import (
     ChatBook,
     customer_sees,
@@ -54,14 +54,17 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     await exactly(a, cid, "STATE-02", since_a, [], "a refused Transfer")
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.accept(cid, nickname=b.name, requirement="CONSULT-02")
-    await exactly(
+    # CONSULT-02 judges the order; the capabilities the consultant gets are ACCEPT-01's (and STATE-01's).
+    accepted, _, _ = await exactly(
         b,
         cid,
         "CONSULT-02",
         since_b,
-        [status(p, cid, Position.CONSULTANT), m.participants_updated(p, cid), m.chat_history(p, cid)],
+        [m.status_change(p, cid, State.PROCESSING), m.participants_updated(p, cid), m.chat_history(p, cid)],
         "the consultant's accept",
     )
+    why = status(p, cid, Position.CONSULTANT)(accepted)
+    expect.that(why is None, "ACCEPT-01", "the consultant's StatusChange: consultant capabilities", why)
     await exactly(
         a,
         cid,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from conformance import expect
 from conformance.client import Reply, RequestHung
 from conformance.spec import Operation, Position
-from conformance.strategies import Case, errors_only
+from conformance.strategies import Case, Shape, errors_only
 
 KEEPS_POSITION = (Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY)
 
@@ -38,12 +38,48 @@ async def post(agent: Any, chat_id: str, case: Case) -> Reply:
     return reply
 
 
+# The requirement a misuse breaks when it SUCCEEDS (a wrong error code is STATUS-03's alone): an operation
+# outside the capabilities breaks that operation's own misuse ID where the profile names one, else STATE-02;
+# an invalid parameter breaks the operation's parameter ID.
+OUTSIDE = {
+    (Position.OWNER, Operation.ACCEPT): "ACCEPT-04",
+    (Position.OWNER, Operation.REJECT): "REJECT-03",
+    (Position.OWNER, Operation.COMPLETE_TRANSFER): "COMPLETE-TRANSFER-03",
+    (Position.OWNER, Operation.COMPLETE_CONFERENCE): "COMPLETE-CONFERENCE-03",
+    (Position.INVITED, Operation.STOP_PROCESSING): "STOP-03",
+    (Position.INVITED, Operation.REQUEST_CHAT_HISTORY): "HISTORY-03",
+}
+PARAMETERS = {
+    Operation.ACCEPT: "ACCEPT-05",
+    Operation.SEND_MESSAGE: "MESSAGE-03",
+    Operation.SEND_NOTIFICATION: "TYPING-02",
+    Operation.TRANSFER: "TRANSFER-04",
+    Operation.REQUEST_CHAT_HISTORY: "HISTORY-03",
+    Operation.INITIATE_CONSULTATION: "CONSULT-04",
+}
+
+
+def refusal_requirement(case: Case, position: Position, capabilities: Any) -> str:
+    if case.shape is not Shape.OPERATION or case.operation is None:
+        return "STATUS-03"
+    if case.operation not in capabilities:
+        return OUTSIDE.get((position, case.operation), "STATE-02")
+    return PARAMETERS.get(case.operation, "STATUS-03")
+
+
 async def refused_and_unchanged(agent: Any, chat_id: str, case: Case, position: Position) -> None:
     before = await agent.client.get_interaction(chat_id)
     since = agent.notifications.mark()
     reply = await post(agent, chat_id, case)
-    expected = case.expected(agent.profile.capabilities(position))
+    capabilities = agent.profile.capabilities(position)
+    expected = case.expected(capabilities)
     assert expected is not None  # only error cases come here
+    expect.that(
+        reply.status_code != 0,
+        refusal_requirement(case, position, capabilities),
+        f"{case.note} refused",
+        reply.text[:300],
+    )
     expect.failure(reply, "STATUS-03", expected, agent.profile)
     after = await agent.client.get_interaction(chat_id)
     expect.that(

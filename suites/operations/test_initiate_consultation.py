@@ -58,17 +58,21 @@ async def test_initiate_consultation_join_is_seen_by_agents_only_in_order(consul
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await consultant.client.perform(consultation_invited.id, Operation.ACCEPT)
     expect.success(reply, "CONSULT-02")
-    await expect.sequence(
+    # CONSULT-02 judges the order; the capabilities the consultant gets are ACCEPT-01's (and STATE-01's).
+    accepted, _, _ = await expect.sequence(
         consultant,
         consultation_invited.id,
         "CONSULT-02",
         [
-            match.status_change(profile, consultation_invited.id, State.PROCESSING, Position.CONSULTANT),
+            match.status_change(profile, consultation_invited.id, State.PROCESSING),
             match.participants_updated(profile, consultation_invited.id),
             match.chat_history(profile, consultation_invited.id),
         ],
         since=since,
     )
+    chat_id = consultation_invited.id
+    why = match.status_change(profile, chat_id, State.PROCESSING, Position.CONSULTANT)(accepted)
+    expect.that(why is None, "ACCEPT-01", "the consultant's StatusChange: consultant capabilities", why)
     await expect.sequence(
         owner,
         consultation_invited.id,

@@ -264,7 +264,17 @@ def check_customer(
     profile: Profile, transcript: Sequence[dict[str, Any]], history: Sequence[dict[str, Any]]
 ) -> list[Violation]:
     """The customer's transcript is the history's `All` events, same indexes, same content, same order."""
-    everyone = profile.wire(Visibility.ALL)
+    everyone, agents = profile.wire(Visibility.ALL), profile.wire(Visibility.AGENTS)
+    private = {m.get("index") for m in history if m.get("visibility") == agents}
+    leaked = [m for m in transcript if m.get("visibility") == agents or m.get("index") in private]
+    if leaked:  # an event of the consultation: its privacy (CUSTOMER-02), not the order, is broken
+        return [
+            Violation(
+                "CUSTOMER-02",
+                "customer: no event of visibility Agents",
+                f"customer saw {[essence(profile, m) for m in leaked[:6]]}",
+            )
+        ]
     want = [essence(profile, m) for m in history if m.get("visibility") == everyone]
     got = [essence(profile, m) for m in transcript]
     if got != want[: len(got)] or len(got) != len(want):

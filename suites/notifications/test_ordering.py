@@ -21,6 +21,11 @@ from suites.flows.steps import chats, log_of, party_checks, profile, settle
 FIXTURES = (chats, profile)
 
 
+def _carries(n, requirement: str, check) -> None:
+    why = check(n)
+    expect.that(why is None, requirement, "the notification as the profile shapes it", f"{why}: {n.brief()}")
+
+
 @pytest.mark.requirement("ORDER-01")
 async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_b, profile):
     chat, owner = new_chat, new_chat.owner
@@ -29,32 +34,39 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
     await agent_b.wait_invitation(chat.tag)
     since = owner.notifications.mark()
     await agent_b.accept(chat.id, requirement="ORDER-01")
-    await expect.sequence(
+    # ORDER-01 judges the kinds and their order; what they carry is judged after, naming its own requirement.
+    _, joined, caps = await expect.sequence(
         owner,
         chat.id,
         "ORDER-01",
         [
             match.participants_updated(profile, chat.id),
-            match.new_message(profile, chat.id, MessageType.PARTICIPANT_JOINED, visibility=Visibility.AGENTS),
-            match.status_change(profile, chat.id, capabilities=Position.OWNER_CONSULTANT_JOINED),
+            match.new_message(profile, chat.id, MessageType.PARTICIPANT_JOINED),
+            match.status_change(profile, chat.id),
         ],
         since,
         "the consultant's join, as the owner sees it",
     )
+    _carries(joined, "CONSULT-02", match.new_message(profile, chat.id, visibility=Visibility.AGENTS))
+    _carries(
+        caps, "STATE-01", match.status_change(profile, chat.id, capabilities=Position.OWNER_CONSULTANT_JOINED)
+    )
     since = owner.notifications.mark()
     await agent_b.stop(chat.id, requirement="ORDER-01")
-    await expect.sequence(
+    _, left, caps = await expect.sequence(
         owner,
         chat.id,
         "ORDER-01",
         [
             match.participants_updated(profile, chat.id),
-            match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.AGENTS),
-            match.status_change(profile, chat.id, capabilities=Position.OWNER),
+            match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+            match.status_change(profile, chat.id),
         ],
         since,
         "the consultant's leave, as the owner sees it",
     )
+    _carries(left, "STOP-01", match.new_message(profile, chat.id, visibility=Visibility.AGENTS))
+    _carries(caps, "STATE-01", match.status_change(profile, chat.id, capabilities=Position.OWNER))
     await owner.send_message(chat.id, "after the consultant left")
     await chat.customer.send("still here")
     history = await owner.request_history(chat.id)

@@ -75,13 +75,18 @@ UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+IDLE_CONNECTION_S = 2.0
+
+
 def make_http(timeout_s: float, verify_tls: bool | str = True) -> httpx.AsyncClient:
     """An httpx client on the aiohttp transport (about twice as fast on loopback). Cookies live only
     in httpx's jar, so what is sent is exactly what the caller builds."""
     ctx = _ssl_context(verify_tls)
 
     def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(ssl=ctx, limit=100)
+        # An idle connection is dropped before the server's keep-alive ends it (uvicorn: 5 s): reusing
+        # one the server is closing fails the next request unwritten ("Cannot write to closing transport").
+        connector = aiohttp.TCPConnector(ssl=ctx, limit=100, keepalive_timeout=IDLE_CONNECTION_S)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     # verify=ctx: the transport would otherwise load the CA bundle once more (its context is unused)

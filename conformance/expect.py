@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import match
 from conformance.client import Reply
+from conformance.deadlines import MISSED
 from conformance.notifications import EventTimeout, Notification, Predicate, matched
 from conformance.spec import CATALOGUE, Level, Profile, Status
 
@@ -83,14 +84,21 @@ async def notification(
 ) -> Notification:
     """The first matching notification from `since` (default: the log's current mark)."""
     start = agent.notifications.mark() if since is None else since
+    expected = f"a notification {description} for {agent.name}"
+    _unless_missed_before(requirement, expected)
     try:
         return await agent.notifications.wait_for(
             predicate, timeout if timeout is not None else agent.timeout_s, start, description
         )
     except EventTimeout as err:
-        raise NonConformance(
-            requirement, f"a notification {description} for {agent.name}", str(err)
-        ) from None
+        MISSED.record(requirement, f"{expected}: {err}"[:300])
+        raise NonConformance(requirement, expected, str(err)) from None
+
+
+def _unless_missed_before(requirement: str, expected: str) -> None:
+    why = MISSED.already_missed(requirement)
+    if why is not None:
+        raise NonConformance(requirement, expected, why)
 
 
 async def sequence(
@@ -106,11 +114,13 @@ async def sequence(
     cursor = since
     for i, predicate in enumerate(predicates):
         step = f"{description or 'sequence'} step {i + 1}/{len(predicates)}"
+        _unless_missed_before(requirement, f"{step} for {agent.name}")
         try:
             n = await agent.notifications.wait_for(
                 match.any_about(interaction_id), agent.timeout_s, cursor, step
             )
         except EventTimeout as err:
+            MISSED.record(requirement, f"{step} for {agent.name}: {err}"[:300])
             raise NonConformance(requirement, f"{step} for {agent.name}", str(err)) from None
         result = predicate(n)
         if not matched(result):

@@ -9,22 +9,10 @@ Anything else (a harness `assert`, a bug in a helper, an unreachable server) is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from conformance.expect import NonConformance
 from conformance.reporting.summary import Outcome, TestResult, blocked, classify
 from conformance.spec import CATALOGUE, Requirement
-
-BLOCK_AFTER = 3  # a prerequisite that blocked this many tests blocks the next ones at once
-
-
-class Blocked(Exception):
-    """Raised before a test's fixtures run: the state it needs was already found broken."""
-
-    def __init__(self, requirement: str, reason: str) -> None:
-        self.requirement = requirement
-        self.reason = reason
-        super().__init__(f"blocked by {requirement}: {reason}")
 
 
 def nonconformance_of(error: BaseException | None) -> NonConformance | None:
@@ -61,9 +49,6 @@ def classify_failure(
     catalogue: Mapping[str, Requirement] = CATALOGUE,
 ) -> TestResult:
     """The result of a phase that raised `error` (`expected`: requirements with an expectations entry)."""
-    if isinstance(error, Blocked):
-        return blocked(nodeid, ids, error.requirement, error.reason, evidence=False,
-                       expected=error.requirement in set(expected), catalogue=catalogue)
     deviation = nonconformance_of(error)
     if deviation is None:
         return TestResult(nodeid, Outcome.ERROR, dict.fromkeys(ids, Outcome.ERROR), reason=one_line(error))
@@ -74,30 +59,3 @@ def classify_failure(
         return classify(nodeid, ids, Outcome.FAILED, blamed=rid, strict=strict, catalogue=catalogue)
     return blocked(nodeid, ids, rid, deviation_line(deviation), strict=strict, expected=rid in expected,
                    catalogue=catalogue)
-
-
-@dataclass
-class Prerequisites:
-    """Which named fixtures (states a test needs) the server has broken, and how often.
-
-    Once a fixture has failed for BLOCK_AFTER tests, the next tests that need it are blocked before it
-    runs, with that evidence, instead of each waiting out its deadlines again.
-    """
-
-    failures: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-
-    def record(self, fixture: str, requirement: str, nodeid: str, line: str) -> None:
-        seen = self.failures.setdefault(fixture, [])
-        if all(nodeid != n for n, _, _ in seen):
-            seen.append((nodeid, requirement, line))
-
-    def blocking(self, fixtures: Iterable[str]) -> Blocked | None:
-        for fixture in fixtures:
-            seen = self.failures.get(fixture, [])
-            if len(seen) >= BLOCK_AFTER:
-                requirements = [rid for _, rid, _ in seen]
-                rid = max(set(requirements), key=requirements.count)
-                first = next((n, line) for n, r, line in seen if r == rid)
-                return Blocked(rid, f"the state {fixture!r} failed {len(seen)} times "
-                                    f"(first in {first[0]}: {first[1]})")
-        return None

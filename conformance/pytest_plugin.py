@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
+from conformance.deadlines import MISSED
 from conformance.expect import NonConformance
-from conformance.outcomes import Prerequisites, classify_failure, nonconformance_of, one_line
+from conformance.outcomes import classify_failure
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
 from conformance.reporting.junit import align_junit
@@ -137,7 +138,6 @@ class RunState:
 SEVERITY_RANK = {o: n for n, o in enumerate(
     (Outcome.FAILED, Outcome.WARNING, Outcome.ERROR, Outcome.XPASSED, Outcome.BLOCKED, Outcome.XFAILED,
      Outcome.PASSED, Outcome.SKIPPED))}
-PREREQUISITES = Prerequisites()  # per process: each xdist worker learns on its own
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -430,25 +430,19 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return None
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A named state the server broke is remembered, so later tests that need it are blocked at once."""
-    try:
-        return (yield)
-    except BaseException as err:
-        deviation = nonconformance_of(err)
-        node = getattr(request, "node", None)
-        if deviation is not None and node is not None:
-            PREREQUISITES.record(fixturedef.argname, deviation.requirement, node.nodeid, one_line(err))
-        raise
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    MISSED.enter(item.nodeid, frozenset(item.stash.get(IDS_KEY, ())), own_check=False)
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.stash.get(IDS_KEY, ()):
-        block = PREREQUISITES.blocking(item.fixturenames)  # type: ignore[attr-defined]
-        if block is not None:
-            raise block
+def pytest_runtest_call(item: pytest.Item) -> None:
+    MISSED.enter(item.nodeid, frozenset(item.stash.get(IDS_KEY, ())), own_check=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    MISSED.enter(item.nodeid, frozenset(), own_check=False)
 
 
 def package_version() -> str:

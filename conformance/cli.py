@@ -122,11 +122,14 @@ def _selection(config: Config) -> list[str]:
     return args
 
 
-def _remove_previous_reports(report_dir: Path) -> None:
-    """A previous run's verdict must never be read as this run's."""
+def _remove_previous_reports(report_dir: Path, keep: Path | None) -> None:
+    """A previous run's verdict must never be read as this run's (`keep`: the --rerun-failed input,
+    read by the run, then replaced)."""
     shutil.rmtree(report_dir / "allure-results", ignore_errors=True)
     for name in STALE_REPORTS:
-        (report_dir / name).unlink(missing_ok=True)
+        stale = report_dir / name
+        if keep is None or stale.resolve() != keep.resolve():
+            stale.unlink(missing_ok=True)
 
 
 def _write_error_summary(config: Config, note: str) -> None:
@@ -158,7 +161,7 @@ def run(options: argparse.Namespace) -> int:
     if config.list_only:
         status = pytest.main(_pytest_args(config, seed))
         return 0 if status in (0, 5) else int(status)
-    _remove_previous_reports(config.report_dir)
+    _remove_previous_reports(config.report_dir, config.rerun_failed)
     if not config.embedded:
         try:
             preflight(make_target(config))

@@ -461,9 +461,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if _is_worker(config) or config.getoption("gws_list") or not config.getoption("gws_reports"):
         return
-    report_dir = Path(gws_config(config).report_dir)
+    cfg = gws_config(config)
+    keep = cfg.rerun_failed.resolve() if cfg.rerun_failed else None  # read when the tests are selected
     for name in ("summary.json", "summary.md"):
-        (report_dir / name).unlink(missing_ok=True)
+        stale = Path(cfg.report_dir) / name
+        if stale.resolve() != keep:
+            stale.unlink(missing_ok=True)
 
 
 def _interruption(session: pytest.Session, exitstatus: int, state: RunState) -> str | None:

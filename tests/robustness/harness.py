@@ -40,10 +40,13 @@ def clean_env() -> dict[str, str]:
 class ServerProcess:
     """`gws-conformance serve` in a subprocess; started when entered, SIGKILLed when left."""
 
-    def __init__(self, workdir: Path, deadline_s: float = 15.0) -> None:
+    def __init__(
+        self, workdir: Path, deadline_s: float = 15.0, faults: tuple[str, ...] = (), target_out: str = ""
+    ) -> None:
         self.port = free_port()
-        self.target_out = workdir / "served-target.toml"
+        self.target_out = workdir / (target_out or "served-target.toml")
         self.deadline_s = deadline_s
+        self.faults = faults
         self.proc: subprocess.Popen[str] | None = None
 
     @property
@@ -61,6 +64,7 @@ class ServerProcess:
                 str(self.port),
                 "--target-out",
                 str(self.target_out),
+                *(arg for fault in self.faults for arg in ("--fault", fault)),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -24,6 +24,9 @@ class Violation:
     requirement: str
     expected: str
     actual: str
+    # A fact the other checks presuppose (an Accept history, the complete history they are judged
+    # against) is wrong: the checks that depend on it did not run, and it keeps its own requirement.
+    premise: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,8 @@ def check_agent(
     found: list[Violation] = []
     trace = labels(seen)
 
-    def bad(rid: str, expected: str, actual: str) -> None:
-        found.append(Violation(rid, f"{who}: {expected}", f"{actual}; {who} saw: {trace}"))
+    def bad(rid: str, expected: str, actual: str, premise: bool = False) -> None:
+        found.append(Violation(rid, f"{who}: {expected}", f"{actual}; {who} saw: {trace}", premise))
 
     if not seen:
         return found
@@ -186,17 +189,26 @@ def check_agent(
         last = index
     if history is None:
         return found
+    # The checks below judge the live view against the complete history, from the end of the Accept
+    # history on: when either is wrong, that is the violation (ORDER-03), and they do not run.
+    full_idx = [m.get("index") for m in history]
+    if full_idx != list(range(1, len(history) + 1)):
+        bad("ORDER-03", "the complete history holds indexes 1..n in order", str(full_idx), premise=True)
+        return found
     by_index = {m.get("index"): m for m in history}
     # ORDER-03: the accept history and every live message agree with the complete history.
     hist_idx = [m.get("index") for m in accept_history]
     if hist_idx != list(range(1, len(accept_history) + 1)):
-        bad("ORDER-03", "the Accept history holds indexes 1..k in order", str(hist_idx))
+        bad("ORDER-03", "the Accept history holds indexes 1..k in order", str(hist_idx), premise=True)
+        return found
     if pid is None:
         bad(
             "ORDER-03",
             "the Accept history ends with the agent's own ParticipantJoined",
             str(accept_history[-1:] or "an empty history"),
+            premise=True,
         )
+        return found
     for msg in [*accept_history, *live]:
         ref = by_index.get(msg.get("index"))
         if ref is None or essence(profile, ref) != essence(profile, msg):
@@ -264,6 +276,9 @@ def check_customer(
     profile: Profile, transcript: Sequence[dict[str, Any]], history: Sequence[dict[str, Any]]
 ) -> list[Violation]:
     """The customer's transcript is the history's `All` events, same indexes, same content, same order."""
+    full_idx = [m.get("index") for m in history]
+    if full_idx != list(range(1, len(history) + 1)):  # the history it is judged against is wrong
+        return [Violation("ORDER-03", "a complete history with indexes 1..n in order", str(full_idx), True)]
     everyone, agents = profile.wire(Visibility.ALL), profile.wire(Visibility.AGENTS)
     private = {m.get("index") for m in history if m.get("visibility") == agents}
     leaked = [m for m in transcript if m.get("visibility") == agents or m.get("index") in private]

@@ -64,10 +64,13 @@ def party_checks(
     history: list[dict[str, Any]],
     requirement: str | None = None,
 ) -> list[Violation]:
-    """Every agent's invariants; with `requirement`, every violation is reported under it."""
+    """Every agent's invariants; with `requirement`, every violation but a premise's is reported under it."""
     found = [v for a in agents for v in check_agent(profile, log_of(a, chat_id), history, who=a.name)]
     if requirement is not None:
-        found = [Violation(requirement, v.expected, f"[{v.requirement}] {v.actual}") for v in found]
+        found = [
+            v if v.premise else Violation(requirement, v.expected, f"[{v.requirement}] {v.actual}")
+            for v in found
+        ]
     return found
 
 

@@ -32,9 +32,9 @@ async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agen
     chats.adopt(cid, tag, customer, a)
     notes = await a.accept(cid, nickname=a.name)
     texts = texts_of(p, accept_history(notes))
-    expect.that(
-        texts == ["while nobody is ready"], "SESSION-02", "the queued chat's message in the history", texts
-    )
+    # What the Accept history holds is ACCEPT-03's; SESSION-02's evidence is the invitation after Ready.
+    wanted = ["while nobody is ready"]
+    expect.that(texts == wanted, "ACCEPT-03", "the queued chat's message in the history", texts)
     await a.send_message(cid, "sorry for the wait")
     await customer_sees(customer, p, "SESSION-02", MessageType.TEXT, "sorry for the wait", a.name)
 
@@ -58,7 +58,7 @@ async def test_end_session_withdraws_a_pending_invitation_and_reroutes_it(chats,
     await x.wait_invitation(chat.tag, requirement="SESSION-02", since=since_x)
     notes = await x.accept(cid, nickname=x.name)
     texts = texts_of(p, accept_history(notes))
-    expect.that(texts == ["customer 1"], "SESSION-02", "the re-routed chat's history intact", texts)
+    expect.that(texts == ["customer 1"], "ACCEPT-03", "the re-routed chat's history intact", texts)
     await x.send_message(cid, "taking over")
     await customer_sees(chat.customer, p, "SESSION-02", MessageType.TEXT, "taking over", x.name)
     await chats.set_ready(a, True)  # starts the session again (profile section 4)

@@ -60,6 +60,11 @@ async def test_request_chat_history_is_complete_and_matches_the_live_view(accept
         "indexes exactly 1..n, in order",
         brief(profile, messages),
     )
+    # The live view starts with the Accept's ChatHistory: a gap there is that history's fault (ORDER-03).
+    found = match.chat_history(profile, accepted_chat.id)
+    accept = next(n for n in owner.notifications.about(accepted_chat.id) if found(n) is None)
+    start = [index_of(m) for m in messages_in(accept.data)]
+    expect.that(start == list(range(1, len(start) + 1)), "ORDER-03", "Accept history indexes 1..k", start)
     expect.that(
         brief(profile, live) == brief(profile, messages),
         "HISTORY-01",
@@ -93,6 +98,9 @@ async def test_request_chat_history_from_an_event_id_starts_there(accepted_chat,
     owner = accepted_chat.owner
     await _busy_chat(accepted_chat, profile)
     everything = await _history(owner, accepted_chat.id, profile, "HISTORY-02", event_id=0)
+    # The slices below are judged against the whole history: a gap in it is HISTORY-01's.
+    whole = [index_of(m) for m in everything]
+    expect.that(whole == list(range(1, len(whole) + 1)), "HISTORY-01", "a history of indexes 1..n", whole)
     start = len(everything) - 2
     part = await _history(owner, accepted_chat.id, profile, "HISTORY-02", event_id=start)
     expect.that(

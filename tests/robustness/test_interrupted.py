@@ -109,3 +109,23 @@ def test_a_collection_error_is_an_error(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
     assert summary["verdict"] == "error" and "error during collection" in summary["interrupted"]
     assert done.returncode != 0 and time.monotonic() - started < 60
+
+
+def test_a_crashed_worker_is_an_error(tmp_path: Path) -> None:
+    import json
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_crash.py").write_text(
+        "import os\n\nimport pytest\n\n\n"
+        "@pytest.mark.requirement('AUTH-01')\ndef test_fine():\n    pass\n\n\n"
+        "@pytest.mark.requirement('AUTH-02')\ndef test_worker_dies():\n    os._exit(9)\n",
+        encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite), "-n", "2", "-p", "no:cacheprovider", "--report-dir",
+         str(tmp_path / "r"), "--gws-reports", "--rootdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=suite_env(), cwd=tmp_path,
+    )
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdict"] == "error" and "crashed" in summary["interrupted"], done.stdout[-2000:]
+    assert done.returncode != 0

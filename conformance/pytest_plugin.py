@@ -358,7 +358,7 @@ def _align_report(item: pytest.Item, report: pytest.TestReport, result: TestResu
         report.wasxfail = (f"blocked by {blamed}: " if result.blocked_by else "") + (  # type: ignore[attr-defined]
             _reason(entry) if entry else "expected deviation")
     properties = [(k, v) for k, v in item.user_properties if k != OUTCOME_PROPERTY]
-    previous = [Outcome(v) for k, v in item.user_properties if k == OUTCOME_PROPERTY]
+    previous = [Outcome(str(v)) for k, v in item.user_properties if k == OUTCOME_PROPERTY]
     final = min([*previous, result.outcome], key=SEVERITY_RANK.__getitem__)
     item.user_properties[:] = [*properties, (OUTCOME_PROPERTY, str(final))]
     report.user_properties = list(item.user_properties)
@@ -430,14 +430,19 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return None
 
 
+def _checks(item: pytest.Item) -> frozenset[str]:
+    ids: tuple[str, ...] = item.stash.get(IDS_KEY, ())
+    return frozenset(ids)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    MISSED.enter(item.nodeid, frozenset(item.stash.get(IDS_KEY, ())), own_check=False)
+    MISSED.enter(item.nodeid, _checks(item), own_check=False)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    MISSED.enter(item.nodeid, frozenset(item.stash.get(IDS_KEY, ())), own_check=True)
+    MISSED.enter(item.nodeid, _checks(item), own_check=True)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "conformance"
 HARNESS = (
     "transport",
+    "deadlines",
     "transcript",
     "client",
     "bayeux",

@@ -16,6 +16,7 @@ import allure_commons
 import allure_pytest.utils
 import attr
 import pytest
+from allure_commons.model2 import StatusDetails
 
 from conformance.reporting.summary import verdict_line
 from conformance.spec import Level, Requirement
@@ -92,7 +93,7 @@ def _apply_outcome(result: Any) -> None:
         details = result.statusDetails
         message = f"BLOCKED {reasons[-1]}"
         if details is None:
-            result.statusDetails = allure_commons.model2.StatusDetails(message=message)
+            result.statusDetails = StatusDetails(message=message)
         else:
             details.message = message + ("\n\n" + details.message if details.message else "")
 

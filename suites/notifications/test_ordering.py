@@ -71,10 +71,11 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
     await chat.customer.send("still here")
     history = await owner.request_history(chat.id)
     await settle(owner, agent_b)
-    raise_first(
-        check_agent(profile, log_of(agent_b, chat.id), history, who=agent_b.name)
-        + check_agent(profile, log_of(owner, chat.id), history, who=owner.name)
+    violations = check_agent(profile, log_of(agent_b, chat.id), history, who=agent_b.name) + check_agent(
+        profile, log_of(owner, chat.id), history, who=owner.name
     )
+    # "Nothing after Completed" is both STATE-05 and ORDER-01: this test reports it as its own ORDER-01.
+    raise_first(sorted(violations, key=lambda v: v.requirement != "ORDER-01"))
 
 
 @pytest.mark.requirement("ORDER-02", "ORDER-03")

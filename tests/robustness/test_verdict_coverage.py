@@ -88,3 +88,18 @@ def test_a_broken_prerequisite_blocks_fast_and_fails_only_itself(tmp_path: Path)
     assert summary["totals"]["blocked"] > 150 and summary["totals"]["error"] == 0
     waited = 6 * 5  # three tests of SESSION-02 itself and the first three it blocks wait their deadline
     assert summary["duration_s"] < waited + 60, json.dumps(summary["totals"])
+
+
+def test_a_run_first_removes_the_previous_runs_reports(tmp_path: Path) -> None:
+    reports = tmp_path / "r"
+    (reports / "allure-results").mkdir(parents=True)
+    stale = {"summary.md": "verdict: **conformant**", "junit.xml": "<testsuites/>",
+             "allure-results/old-result.json": "{}"}
+    for name, text in stale.items():
+        (reports / name).write_text(text, encoding="utf-8")
+    with ReferenceServer() as server:
+        exit_code, summary = run_suite(write_target(tmp_path, server.url), reports, "--select", "AUTH-01")
+    assert (exit_code, summary["verdict"]) == (0, "conformant-on-selection")
+    assert not (reports / "allure-results" / "old-result.json").exists()
+    assert (reports / "junit.xml").read_text(encoding="utf-8") != "<testsuites/>"
+    assert "conformant-on-selection" in (reports / "summary.md").read_text(encoding="utf-8")

@@ -125,6 +125,8 @@ async def refused_without_effect(
     since: int,
 ) -> None:
     """The reply is the named failure, and nothing changed: no notification, the same interaction."""
+    # A 5xx is the server breaking down on the body (STATUS-06), not the operation's refusal code.
+    expect.that(reply.http_status < 500, "STATUS-06", "no 5xx", f"HTTP {reply.http_status} {reply.text[:99]}")
     expect.failure(reply, requirement, status, agent.profile)
     await expect.nothing_about(agent, interaction_id, "STATUS-05", since=since)
     after = await snapshot(agent, interaction_id)

@@ -73,7 +73,8 @@ FAULTS: dict[str, Fault] = {
         _f("wrong-secure-key-distinct", "customer",
            "a wrong secureKey gets 403 and statusCode 3, unlike an unknown chat", "CUSTOMER-03"),
         # 6. States and capabilities
-        _f("owner-may-reject", "engine", "an owner's capabilities also list Reject", "STATE-01"),
+        _f("owner-may-reject", "engine", "an owner's capabilities also list Reject", "STATE-01", "STATE-02",
+           "REJECT-03"),
         _f("transfer-during-consultation", "engine",
            "Transfer is accepted while a consultation invitation is pending", "STATE-02"),
         _f("consultant-history-refused", "engine", "RequestChatHistory by a consultant fails with 2",

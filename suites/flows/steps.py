@@ -64,14 +64,21 @@ def party_checks(
     history: list[dict[str, Any]],
     requirement: str | None = None,
 ) -> list[Violation]:
-    """Every agent's invariants; with `requirement`, every violation but a premise's is reported under it."""
+    """Every agent's invariants; with `requirement`, every ORDER violation but a premise's is reported under
+    it (a STATE violation, such as wrong capabilities, keeps its own requirement)."""
     found = [v for a in agents for v in check_agent(profile, log_of(a, chat_id), history, who=a.name)]
     if requirement is not None:
-        found = [
-            v if v.premise else Violation(requirement, v.expected, f"[{v.requirement}] {v.actual}")
-            for v in found
-        ]
+        found = [v if keeps_requirement(v) else relabel(v, requirement) for v in found]
     return found
+
+
+def keeps_requirement(v: Violation) -> bool:
+    """Under a delivery or concurrency requirement, what is not about the order stays its own."""
+    return v.premise or not v.requirement.startswith("ORDER-")
+
+
+def relabel(v: Violation, requirement: str) -> Violation:
+    return Violation(requirement, v.expected, f"[{v.requirement}] {v.actual}")
 
 
 class ChatBook:

@@ -17,7 +17,8 @@ from conformance.simulator.server import ReferenceServer
 from conformance.spec import CATALOGUE, Level
 from tests.selftest.runs import expected_outcome, one_fault_per_area, run_suite, whole_run, write_target
 
-PRECISION_FAULTS = one_fault_per_area()
+README_FAULT = "accept-participants-first"  # the README walkthrough's example
+PRECISION_FAULTS = sorted({*one_fault_per_area(), README_FAULT})
 
 
 def selection(requirement_ids: tuple[str, ...]) -> str:

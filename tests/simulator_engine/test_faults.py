@@ -80,6 +80,7 @@ PROBES: dict[str, Probe] = {
     "messages-to-all-ready-agents": _customer_message_to_others,
     "ready-not-notified": lambda w: told(w.ready("a1"), "a1", Channel.CHANNELS),
     "not-ready-agent-invited": lambda w: (w.not_ready("a1"), told(w.start()[1], "a1"))[1],
+    "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),
                                                          w.customer(c, "refresh").body["chatEnded"]))(w.start()[0]),
     "consultation-leaks-to-customer": lambda w: (lambda c, i: (w.op("a2", i, "SendMessage", text="p"),

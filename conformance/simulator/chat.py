@@ -73,9 +73,16 @@ class Chat:
     consultant: str | None = None  # user id of the pending or joined consultant
     events: list[Event] = field(default_factory=list)
     step_events: list[Event] = field(default_factory=list)  # events of the step being told
+    units: int = 0  # what the chat weighs against the server's budget (limits.MAX_STORED_UNITS)
 
     def taking_part(self) -> list[Member]:
         return [m for m in self.members.values() if m.taking_part]
+
+    def finished(self) -> bool:
+        """Over for everyone: the customer left (or it ended), and no agent is invited or taking part."""
+        if not self.ended and self.customer_connected:
+            return False
+        return not any(m.role is Role.INVITED or m.taking_part for m in self.members.values())
 
     def needs_agent(self) -> bool:
         """Waiting in the routing queue: nobody invited and nobody taking part."""

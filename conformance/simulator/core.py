@@ -17,6 +17,7 @@ from conformance.simulator.chat import (
     render_event,
     render_participants,
 )
+from conformance.simulator.limits import EVENT_UNITS, MAX_LIVE_CHATS, MAX_STORED_UNITS
 from conformance.simulator.validation import Refusal
 from conformance.spec import (
     INTERACTION_OPERATIONS,
@@ -86,6 +87,7 @@ class Core:
         self.agents = {a.id: AgentStatus() for a in accounts}
         self.chats: dict[str, Chat] = {}  # by interaction id, oldest first (the routing queue order)
         self.by_chat_id: dict[str, Chat] = {}
+        self.stored_units = 0  # the sum of every kept chat's units
 
     # ---- bodies -------------------------------------------------------------------------------
     def ok(self, **fields: object) -> dict:
@@ -113,8 +115,37 @@ class Core:
             index -= 1
         event = Event(index, type_, sender, visibility, self.timestamp(), text)
         chat.events.append(event)
+        self.weigh(chat, EVENT_UNITS + len(text or ""))
         chat.step_events.append(event)
         return event
+
+    # ---- what the server keeps (limits.py) ---------------------------------------------------
+    def weigh(self, chat: Chat, units: int) -> None:
+        chat.units += units
+        self.stored_units += units
+
+    def keep(self, chat: Chat) -> None:
+        self.chats[chat.interaction_id] = chat
+        self.by_chat_id[chat.chat_id] = chat
+        self.stored_units += chat.units
+
+    def make_room(self, new_chats: int, units: int) -> bool:
+        """Free the oldest finished chats until `new_chats` more chats and `units` more units fit;
+        False when they still do not fit."""
+
+        def fits() -> bool:
+            return (len(self.chats) + new_chats <= MAX_LIVE_CHATS
+                    and self.stored_units + units <= MAX_STORED_UNITS)
+
+        if fits():
+            return True
+        for chat in [c for c in self.chats.values() if c.finished()]:
+            self.chats.pop(chat.interaction_id, None)
+            self.by_chat_id.pop(chat.chat_id, None)
+            self.stored_units -= chat.units
+            if fits():
+                return True
+        return False
 
     # ---- positions and views -----------------------------------------------------------------
     def position(self, chat: Chat, member: Member) -> Position:

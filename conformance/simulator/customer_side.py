@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from conformance.simulator.chat import Chat, Role, Sender, render_event
 from conformance.simulator.core import Core, Outcome, Outgoing, new_token
+from conformance.simulator.limits import (
+    EVENT_UNITS,
+    MAX_NICKNAME_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    MAX_USER_DATA_KEY_LENGTH,
+    MAX_USER_DATA_KEYS,
+    MAX_USER_DATA_VALUE_LENGTH,
+)
 from conformance.simulator.validation import Refusal, check_string, invalid, missing
 from conformance.spec import MessageType, ParticipantType, Status, Visibility
 
@@ -19,18 +27,20 @@ class CustomerSide(Core):
                 raise Refusal(Status.NOT_FOUND, "the service does not exist")
             if "nickname" not in form:
                 raise missing("nickname")
-            nickname = check_string("nickname", form["nickname"])
-            prefix, suffix = _USER_DATA
-            user_data = {key[len(prefix):-len(suffix)]: value for key, value in form.items()
-                         if key.startswith(prefix) and key.endswith(suffix)
-                         and len(key) > len(prefix + suffix)}
+            nickname = check_string("nickname", form["nickname"], MAX_NICKNAME_LENGTH)
+            subject = form.get("subject")
+            if subject is not None:
+                check_string("subject", subject, MAX_SUBJECT_LENGTH, allow_empty=True)
+            user_data = _user_data(form)
+            units = sum(map(len, (nickname, subject or "", *user_data, *user_data.values())))
+            if not self.make_room(1, units + EVENT_UNITS):
+                raise Refusal(Status.FORBIDDEN, "the server holds too many chats; try again later")
         except Refusal as refusal:
             return self.refused(refusal)
         chat = Chat(interaction_id=new_token(), chat_id=new_token(), customer_user_id=new_token(),
                     secure_key=new_token(), customer=Sender(new_token(), nickname, ParticipantType.CUSTOMER),
-                    user_data=user_data, subject=form.get("subject"))
-        self.chats[chat.interaction_id] = chat
-        self.by_chat_id[chat.chat_id] = chat
+                    user_data=user_data, subject=subject, units=units)
+        self.keep(chat)
         self.add_event(chat, MessageType.PARTICIPANT_JOINED, chat.customer, Visibility.ALL)
         chat.step_events = []
         out: list[Outgoing] = []
@@ -61,7 +71,7 @@ class CustomerSide(Core):
         position = self._position_of(form)
         out: list[Outgoing] = []
         if action == "send":
-            text = check_string("message", form["message"])
+            text = check_string("message", form["message"], self.profile.limits.max_text_length)
             self._customer_event(chat, MessageType.TEXT, out, text)
         elif action in _TYPING:
             self._customer_event(chat, _TYPING[action], out)
@@ -87,6 +97,8 @@ class CustomerSide(Core):
                         text: str | None = None) -> None:
         if chat.ended:
             raise Refusal(Status.INVALID_PARAMETER, "the chat has ended")
+        if not self.make_room(0, EVENT_UNITS + len(text or "")):
+            raise Refusal(Status.FORBIDDEN, "the server holds too much chat text; try again later")
         before = self.snapshot(chat)
         self.add_event(chat, kind, chat.customer, Visibility.ALL, text)
         self.tell(chat, before, out)
@@ -109,3 +121,17 @@ class CustomerSide(Core):
                    if e.visibility is Visibility.ALL or (leak and e.type is MessageType.TEXT)]
         messages = [render_event(self.profile, e) for e in visible if e.index >= start]
         return messages, (visible[-1].index + 1 if visible else 1)
+
+
+def _user_data(form: dict[str, str]) -> dict[str, str]:
+    """The form's `userData[<key>]` fields, within the limits (or Refusal 2)."""
+    prefix, suffix = _USER_DATA
+    user_data: dict[str, str] = {}
+    for key, value in form.items():
+        if key.startswith(prefix) and key.endswith(suffix) and len(key) > len(prefix + suffix):
+            name = key[len(prefix):-len(suffix)]
+            check_string("userData key", name, MAX_USER_DATA_KEY_LENGTH)
+            user_data[name] = check_string(key, value, MAX_USER_DATA_VALUE_LENGTH, allow_empty=True)
+            if len(user_data) > MAX_USER_DATA_KEYS:
+                raise invalid("userData", f"more than {MAX_USER_DATA_KEYS} keys")
+    return user_data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import sys
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8090)
     serve.add_argument("--fault", action="append", default=[], metavar="NAME")
     serve.add_argument("--target-out", type=Path, metavar="FILE")
+    serve.add_argument(
+        "--password", metavar="PW", help="the built-in agents' password (needed with a --host other than "
+        "127.0.0.1, ::1 or localhost; default: env GWS_CONFORMANCE_SERVE_PASSWORD, else `password`)"
+    )
     commands.add_parser("faults", help="list the reference server's seeded faults")
     report = commands.add_parser("report", help="HTML report from allure-results (npm allure)")
     report.add_argument("--report-dir", type=Path, default=None, metavar="DIR")
@@ -217,14 +222,29 @@ def faults() -> int:
 
 def serve(options: argparse.Namespace) -> int:
     from conformance.simulator.faults import check_fault_names
+    from conformance.simulator.limits import SERVE_PASSWORD_ENV
+    from conformance.simulator.server import is_loopback
     from conformance.simulator.server import serve as serve_forever
 
     try:
         check_fault_names(options.fault)
     except ValueError as err:
         return _fail(str(err), EXIT_CONFIG_ERROR)
+    password = options.password
+    if password is None:
+        password = os.environ.get(SERVE_PASSWORD_ENV) or None  # an empty variable counts as unset
+    if password == "":
+        return _fail("--password: the password must not be empty", EXIT_CONFIG_ERROR)
+    host = options.host
+    if not is_loopback(host):
+        if password is None:
+            return _fail(f"serve --host {host} is reachable from other machines: add --password PW (or set "
+                         f"{SERVE_PASSWORD_ENV}) to replace the built-in agents' password", EXIT_CONFIG_ERROR)
+        print(f"{PROG}: warning: the reference server on {host} is reachable from other machines: its agents "
+              "log in with the password given and its customer side needs no login; a test server only",
+              file=sys.stderr, flush=True)
     try:
-        serve_forever(options.host, options.port, options.fault, options.target_out)
+        serve_forever(host, options.port, options.fault, options.target_out, password)
     except OSError as err:
         return _fail(f"cannot listen on {options.host}:{options.port}: {err.strerror} (another --port?)",
                      EXIT_CONFIG_ERROR)

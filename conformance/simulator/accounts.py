@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -23,3 +23,10 @@ BUILT_IN_AGENTS: tuple[AgentAccount, ...] = (
 )
 
 SERVICE = "customer-support"
+
+
+def built_in_agents(password: str | None = None) -> tuple[AgentAccount, ...]:
+    """The built-in agents; with `password`, every one of them has that password instead of `password`."""
+    if password is None:
+        return BUILT_IN_AGENTS
+    return tuple(replace(agent, password=password) for agent in BUILT_IN_AGENTS)

@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from hmac import compare_digest
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conformance.simulator.bayeux_server import AuthFailure, BayeuxServer, JsonResponse
+from conformance.simulator.limits import MAX_FORM_BYTES, MAX_SESSIONS
 from conformance.spec.names import Channel, Status
 from conformance.spec.profile import Profile
 
@@ -39,6 +41,10 @@ _NOT_PARSED = object()
 
 class BodyError(Exception):
     """The request body is not a UTF-8 JSON object (or form) within the size limit."""
+
+
+class FormTooLarge(BodyError):
+    """A customer form larger than limits.MAX_FORM_BYTES (statusCode 2, like any value too long)."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,18 @@ class _App:
     # -- authentication --------------------------------------------------------------------------
 
     def identify(self, request: Request) -> str | AuthFailure:
-        """The caller's user id (creating a session when needed), or why there is none."""
+        """The caller's user id (creating a session when needed), or why there is none; decided once
+        per request."""
+        known: str | AuthFailure | None = getattr(request.state, "identity", None)
+        if known is None:
+            known = request.state.identity = self._identify(request)
+        return known
+
+    def _identify(self, request: Request) -> str | AuthFailure:
         cookie = request.cookies.get(self.http.session_cookie)
-        session = self.sessions.get(cookie) if cookie else None
+        session = self.sessions.pop(cookie, None) if cookie else None
+        if cookie and session is not None:
+            self.sessions[cookie] = session  # most recently used last: the oldest is forgotten first
         header = request.headers.get("authorization")
         if header is None:
             if session is None:
@@ -84,6 +99,8 @@ class _App:
         if session is None or session.user_id != user_id:
             session = Session(user_id, secrets.token_urlsafe(24))
             session_id = secrets.token_hex(16)
+            while len(self.sessions) >= MAX_SESSIONS:
+                del self.sessions[next(iter(self.sessions))]
             self.sessions[session_id] = session
             request.state.new_session_id = session_id
         request.state.session = session
@@ -141,13 +158,15 @@ class _App:
 
     # -- bodies ----------------------------------------------------------------------------------
 
-    async def raw_body(self, request: Request) -> bytes:
-        limit = self.profile.limits.max_body_bytes
+    async def raw_body(self, request: Request, form: bool = False) -> bytes:
+        limit = MAX_FORM_BYTES if form else self.profile.limits.max_body_bytes
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
+                if form:
+                    raise FormTooLarge(f"the form is larger than {MAX_FORM_BYTES} bytes")
                 raise BodyError("the body is larger than the limit")
             chunks.append(chunk)
         return b"".join(chunks)
@@ -165,7 +184,7 @@ class _App:
         return parsed
 
     async def form(self, request: Request) -> dict[str, str]:
-        raw = await self.raw_body(request)
+        raw = await self.raw_body(request, form=True)
         try:
             return dict(parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict"))
         except (UnicodeDecodeError, ValueError) as err:
@@ -178,6 +197,8 @@ class _App:
             response = await self.dispatch(request)
         except _Crash:
             return PlainTextResponse("Internal Server Error", status_code=500)
+        except FormTooLarge as err:
+            response = self.json(self.status(Status.INVALID_PARAMETER, f"Bad request: {err}"))
         except BodyError as err:
             response = self.json(self.status(Status.MISSING_PARAMETER, f"Bad request: {err}"))
         except Exception:
@@ -216,7 +237,9 @@ class _App:
     def csrf_ok(self, request: Request, session: Session, path: str) -> bool:
         if "csrf-not-enforced" in self.faults and path.startswith(self.http.api_prefix + "/me/interactions/"):
             return True
-        return request.headers.get(self.http.csrf_token_header) == session.csrf_token
+        sent = request.headers.get(self.http.csrf_token_header)
+        expected = session.csrf_token.encode("utf-8")
+        return sent is not None and compare_digest(sent.encode("utf-8"), expected)
 
     def route(self, rest: str, method: str) -> Callable[[Request, str], Awaitable[Response]] | None:
         parts = rest.strip("/").split("/") if rest.strip("/") else []

@@ -1,6 +1,9 @@
 """The reference server's notification endpoint: Bayeux 1.0 with the long-polling transport.
 
-Each client has one FIFO queue, delivered only through /meta/connect replies. A message leaves the
+Each client has one FIFO queue, delivered only through /meta/connect replies. A client belongs to the
+authenticated user who handshook it: every later message naming its clientId must come with that
+user's session (cookie or Basic), or it is answered as for an unknown client (402), and the client is
+left alone. A message leaves the
 queue only when written to a connect whose HTTP client is still there. Everything runs on the
 server's one event loop; `publish` is synchronous and must be called on that loop.
 """
@@ -142,7 +145,7 @@ class BayeuxServer:
                 continue
             replies.append(self._handle(message, user_id))
         if connect is not None:
-            replies.extend(await self._connect(connect, request))
+            replies.extend(await self._connect(connect, request, user_id))
         return JsonResponse(replies)
 
     def _handle(self, message: object, user_id: str | None) -> Message:
@@ -153,7 +156,7 @@ class BayeuxServer:
             return _reply(message, "", error="400::Missing channel")
         if channel == HANDSHAKE:
             return self._handshake(message, user_id)
-        client = self._client_of(message)
+        client = self._client_of(message, user_id)
         if channel.startswith(META_PREFIX) and channel not in (SUBSCRIBE, UNSUBSCRIBE, DISCONNECT):
             return _reply(message, channel, error="400::Unknown meta channel")
         if not channel.startswith(META_PREFIX):
@@ -202,8 +205,8 @@ class BayeuxServer:
         reply["subscription"] = wanted
         return reply
 
-    async def _connect(self, message: Message, request: Request) -> list[Message]:
-        client = self._client_of(message)
+    async def _connect(self, message: Message, request: Request, user_id: str | None) -> list[Message]:
+        client = self._client_of(message, user_id)
         if client is None:
             return [self._unknown_client(message, CONNECT)]
         timeout_s = self._timeout_of(message, first=not client.connected)
@@ -259,9 +262,14 @@ class BayeuxServer:
 
     # -- clients ---------------------------------------------------------------------------------
 
-    def _client_of(self, message: Message) -> _Client | None:
+    def _client_of(self, message: Message, user_id: str | None) -> _Client | None:
+        """The message's client, if it belongs to `user_id` (the request's authenticated user; None
+        without a session: only a client handshaken without one, under a seeded fault, matches)."""
         client_id = message.get("clientId")
-        return self._clients.get(client_id) if isinstance(client_id, str) else None
+        client = self._clients.get(client_id) if isinstance(client_id, str) else None
+        if client is None or client.user_id != (user_id or ""):
+            return None
+        return client
 
     def _unknown_client(self, message: Message, channel: str) -> Message:
         if "unknown-client-not-402" in self._faults:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
+import ipaddress
 import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
-from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
+from conformance.simulator.accounts import SERVICE, built_in_agents
 from conformance.simulator.app import build_app
 from conformance.simulator.faults import check_fault_names
+from conformance.simulator.limits import LOOPBACK_HOSTS
 from conformance.spec.profile import DEFAULT_PROFILE, Profile
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ STOP_TIMEOUT_S = 5.0
 
 def _listening_socket(host: str, port: int) -> socket.socket:
     # IPPROTO_TCP explicitly: with proto 0 asyncio skips TCP_NODELAY (~44 ms per request)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -48,13 +51,18 @@ class ReferenceServer:
         profile: Profile = DEFAULT_PROFILE,
         *,
         engine: Engine | None = None,
+        password: str | None = None,
     ) -> None:
+        """`password` replaces the built-in agents' password `password` (ignored with `engine`)."""
         self.faults = check_fault_names(tuple(faults))
         self.profile = profile
+        self.accounts = built_in_agents(password)
         if engine is None:
             from conformance.simulator.engine import Engine
 
-            engine = Engine(profile, BUILT_IN_AGENTS, SERVICE, faults=self.faults)
+            engine = Engine(profile, self.accounts, SERVICE, faults=self.faults)
+        else:
+            self.accounts = tuple(engine.accounts.values())
         self.engine = engine
         self.app = build_app(self.engine, profile, self.faults)
         self._socket = _listening_socket(host, port)
@@ -68,7 +76,8 @@ class ReferenceServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> ReferenceServer:
         """Start serving; return once the server answers HTTP."""
@@ -146,7 +155,7 @@ def target_toml(server: ReferenceServer) -> str:
         "csrf = true",
         'routing = "hints"',
     ]
-    for agent in BUILT_IN_AGENTS:
+    for agent in server.accounts:
         skills = ", ".join(f'"{s}"' for s in agent.skills)
         lines += [
             "",
@@ -159,9 +168,21 @@ def target_toml(server: ReferenceServer) -> str:
     return "\n".join(lines) + "\n"
 
 
-def serve(host: str, port: int, faults: Sequence[str], target_out: Path | None) -> None:
-    """Run the reference server in the foreground until Ctrl-C."""
-    server = ReferenceServer(faults, host=host, port=port).start()
+def is_loopback(host: str) -> bool:
+    """Whether `host` listens only on this machine (127.0.0.1, ::1, localhost, any 127.x address)."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: str, port: int, faults: Sequence[str], target_out: Path | None, password: str | None = None
+) -> None:
+    """Run the reference server in the foreground until Ctrl-C; `password` replaces the agents' one."""
+    server = ReferenceServer(faults, host=host, port=port, password=password).start()
     try:
         if target_out is not None:
             target_out.write_text(target_toml(server), encoding="utf-8")

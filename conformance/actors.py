@@ -33,7 +33,7 @@ TAG_KEY = "ConformanceTag"  # the suite's own user-data key: links a customer's 
 @dataclass(frozen=True)
 class AgentSpec:
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a repr: pytest -l -vv prints the objects of a frame
     id: str
     skills: tuple[str, ...] = field(default_factory=tuple)
 

@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-from conformance.client import UNREACHABLE_ERRORS, TargetUnreachable, gateway_page, unreachable
+from conformance.client import (
+    UNREACHABLE_ERRORS,
+    ResponseTooLarge,
+    TargetUnreachable,
+    gateway_page,
+    send_whole,
+    unreachable,
+)
 from conformance.spec.bayeux import (
     CONNECT,
     DISCONNECT,
@@ -117,7 +124,8 @@ class BayeuxClient:
         return msg
 
     async def send(self, messages: list[Message], read_timeout_s: float | None = None) -> BayeuxResponse:
-        """POST one batch of messages; records both ways and delivers any data messages."""
+        """POST one batch of messages; records both ways and delivers any data messages. The whole
+        exchange has one deadline: the read timeout (a held connect's: its hold plus timeout_s)."""
         content = json.dumps(messages).encode("utf-8")
         timeout = httpx.Timeout(self.timeout_s, read=read_timeout_s or self.timeout_s)
         request = self.http.build_request(
@@ -130,11 +138,13 @@ class BayeuxClient:
         channels = ", ".join(str(m.get("channel")) for m in messages)
         self.transcript.add(EntryKind.BAYEUX_OUT, self.actor, channels, content.decode("utf-8"))
         try:
-            response = await self.http.send(request)
+            response, text = await send_whole(self.http, request, f"POST {self.url} ({channels})")
+        except ResponseTooLarge as err:
+            self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"{channels}: {err}")
+            raise
         except UNREACHABLE_ERRORS as err:
             self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"{channels}: no answer: {err!r}")
             raise unreachable(f"POST {self.url} ({channels})", err) from err
-        text = response.text
         if is_gateway_page(response.status_code, text):
             self.transcript.add(
                 EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, {Failure.GATEWAY}", text
@@ -147,6 +157,9 @@ class BayeuxClient:
         if isinstance(parsed, dict):
             parsed = [parsed]
         received = [m for m in parsed if isinstance(m, dict)] if isinstance(parsed, list) else []
+        for msg in received:  # a clientId is a credential of its session: never in a report
+            if isinstance(msg.get("clientId"), str):
+                self.transcript.add_secret(msg["clientId"])
         if not received:
             self.transcript.add(
                 EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, no messages", text

@@ -18,7 +18,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from conformance.spec import Field, Operation, Profile
-from conformance.transcript import EntryKind, Transcript, format_headers
+from conformance.transcript import RUN, EntryKind, Secret, Transcript, format_headers
 from conformance.transport import (
     Failure,
     RequestHung,
@@ -42,6 +42,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     elapsed_s: float = 0.0
 
+    def __repr__(self) -> str:
+        """What a traceback's locals may show: the status and the body, every known secret redacted
+        (the headers carry the session cookie and the CSRF token: left out)."""
+        shown = RUN.redact(repr(self.body) if self.body is not None else repr(self.text[:2000]))
+        return f"Reply(http_status={self.http_status}, body={shown})"
+
     @property
     def status_code(self) -> int | None:
         """The body's statusCode, or None when there is none (or it is not an integer)."""
@@ -51,8 +57,8 @@ class Reply:
         return code if isinstance(code, int) and not isinstance(code, bool) else None
 
     @staticmethod
-    def of(response: httpx.Response, elapsed_s: float = 0.0) -> Reply:
-        text = response.text
+    def of(response: httpx.Response, elapsed_s: float = 0.0, text: str | None = None) -> Reply:
+        text = response.text if text is None else text
         try:
             parsed = json.loads(text)
         except ValueError:
@@ -76,6 +82,11 @@ UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
 
 
 IDLE_CONNECTION_S = 2.0
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a bigger answer is an ERROR, not something to hold in memory
+
+
+class ResponseTooLarge(TargetUnreachable):
+    """The server's answer is bigger than MAX_BODY_BYTES: an ERROR naming the size."""
 
 
 def make_http(timeout_s: float, verify_tls: bool | str = True) -> httpx.AsyncClient:
@@ -107,6 +118,56 @@ def basic_header(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
+def basic_credential(username: str, password: Secret) -> Secret:
+    """The Basic value (a Secret, so no traceback shows it) of these credentials."""
+    return Secret(base64.b64encode(f"{username}:{password.reveal()}".encode()).decode("ascii"))
+
+
+def revealed(headers: Mapping[str, str | Secret]) -> dict[str, str]:
+    """The headers to write on the wire; only this call ever holds their secret values."""
+    return {name: value.reveal() if isinstance(value, Secret) else value for name, value in headers.items()}
+
+
+def deadline_of(http: httpx.AsyncClient, request: httpx.Request) -> float:
+    """The whole exchange's deadline (connect, send, every byte of the answer): the longest of the
+    request's own timeouts (httpx's are per read)."""
+    timeout = request.extensions.get("timeout") or http.timeout.as_dict()
+    values = [v for v in timeout.values() if isinstance(v, int | float)]
+    return max(values) if values else 10.0
+
+
+async def send_whole(
+    http: httpx.AsyncClient, request: httpx.Request, what: str
+) -> tuple[httpx.Response, str]:
+    """Send the request and read the whole answer within one deadline, at most MAX_BODY_BYTES of it.
+    Raises TimeoutError past the deadline (a server trickling its answer byte by byte included) and
+    ResponseTooLarge for a bigger body."""
+    deadline_s = deadline_of(http, request)
+    chunks: list[bytes] = []
+    try:
+        async with asyncio.timeout(deadline_s):
+            response = await http.send(request, stream=True)
+            try:
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        length = response.headers.get("content-length", "none")
+                        raise ResponseTooLarge(
+                            f"{what}: the answer is bigger than {MAX_BODY_BYTES // (1024 * 1024)} MiB "
+                            f"({size} bytes read, Content-Length {length})", Failure.OTHER)
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
+        deadline_passed = False
+    except TimeoutError:
+        deadline_passed = True
+    if deadline_passed:  # raised here, so that its cause chain is this, not the cancelled read
+        raise TimeoutError(f"no whole answer within {deadline_s:g} s (connect, send and every byte)")
+    content = b"".join(chunks)
+    return response, content.decode(response.encoding or "utf-8", "replace")
+
+
 async def exchange(
     http: httpx.AsyncClient,
     transcript: Transcript,
@@ -118,15 +179,18 @@ async def exchange(
     (an ERROR) for a network failure and TargetUnavailable for a gateway's page (non-JSON 502/503/504),
     so that no caller, synced step or raw check, mistakes either for the server's answer."""
     started = time.monotonic()
-    req_text = f"{request.method} {request.url}\n{format_headers(request.headers.items())}"
-    if request.content:
-        req_text += "\n\n" + request.content.decode("utf-8", "replace")
+    req_text = request_text(transcript, request)  # redacted: a traceback's locals may show it
+    what = f"{request.method} {request.url}"
     try:
-        response = await http.send(request)
+        response, text = await send_whole(http, request, what)
+    except ResponseTooLarge as err:
+        transcript.add(kind, actor, f"{request.method} {request.url.path} -> {err}", req_text)
+        raise
     except UNREACHABLE_ERRORS as err:
         transcript.add(kind, actor, f"{request.method} {request.url.path} -> no answer: {err!r}", req_text)
-        raise unreachable(f"{request.method} {request.url}", err) from err
-    reply = Reply.of(response, time.monotonic() - started)
+        raise unreachable(what, err) from err
+    _remember_cookies(transcript, response)
+    reply = Reply.of(response, time.monotonic() - started, text)
     code = "" if reply.status_code is None else f" statusCode {reply.status_code}"
     transcript.add(
         kind,
@@ -138,6 +202,21 @@ async def exchange(
     if is_gateway_page(reply.http_status, reply.text):
         raise gateway_page(f"{request.method} {request.url}", reply.http_status, reply.headers)
     return reply
+
+
+def request_text(transcript: Transcript, request: httpx.Request) -> str:
+    """The request as the transcript shows it, already redacted."""
+    text = f"{request.method} {request.url}\n{format_headers(request.headers.items())}"
+    if request.content:
+        text += "\n\n" + request.content.decode("utf-8", "replace")
+    return transcript.redact(text)
+
+
+def _remember_cookies(transcript: Transcript, response: httpx.Response) -> None:
+    """Every cookie the server sets is a secret, kept or not."""
+    for header in response.headers.get_list("set-cookie"):
+        name_value = header.split(";", 1)[0]
+        transcript.add_secret(name_value.split("=", 1)[1].strip() if "=" in name_value else None)
 
 
 def unreachable(what: str, err: BaseException) -> TargetUnreachable:
@@ -161,13 +240,15 @@ async def server_answers(url: str, verify_tls: bool | str, deadline_s: float) ->
     started = time.monotonic()
     http = make_http(deadline_s, verify_tls)
     try:
-        response = await http.get(url)
+        response, text = await send_whole(http, http.build_request("GET", url), f"GET {url}")
     except UNREACHABLE_ERRORS as err:
         return False, f"no answer ({describe(err)})"
+    except ResponseTooLarge as err:
+        return True, str(err)
     finally:
         await http.aclose()
     took = f"HTTP {response.status_code} in {(time.monotonic() - started) * 1000:.0f} ms"
-    if is_gateway_page(response.status_code, response.text):
+    if is_gateway_page(response.status_code, text):
         return False, f"{took}, {Failure.GATEWAY}"
     return True, took
 
@@ -194,13 +275,14 @@ class AgentClient:
         self.timeout_s = timeout_s
         self.csrf = csrf
         self.actor = actor or username
-        self._password = password
+        self._password = Secret(password)
+        self._basic = basic_credential(username, self._password)
         self.csrf_header: str = profile.http.csrf_token_header
-        self.csrf_token: str | None = None
+        self.csrf_token: Secret | None = None
         self.verify_tls = verify_tls
         self.http = make_http(timeout_s, verify_tls)
-        transcript.add_secret(password)
-        transcript.add_secret(basic_header(username, password).split(" ", 1)[1])
+        transcript.add_secret(self._password)
+        transcript.add_secret(self._basic)
 
     @property
     def api(self) -> str:
@@ -224,18 +306,18 @@ class AgentClient:
         auth: Auth,
         headers: Mapping[str, str] | None,
     ) -> httpx.Request:
-        hdrs: dict[str, str] = {}
+        hdrs: dict[str, str | Secret] = {}  # secret values stay Secrets: a traceback may show this dict
         if content is not None:
             hdrs["Content-Type"] = "application/json"
         if auth == "basic" or (auth == "session" and not self.has_session):
-            hdrs["Authorization"] = basic_header(self.username, self._password)
+            hdrs["Authorization"] = Secret("Basic " + self._basic.reveal())
         elif isinstance(auth, tuple):
-            hdrs["Authorization"] = basic_header(*auth)
+            hdrs["Authorization"] = Secret(basic_header(*auth))
         if csrf and self.csrf_token is not None:
             hdrs[self.csrf_header] = self.csrf_token
         hdrs.update(headers or {})
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
-        request = self.http.build_request(method, url, content=content, headers=hdrs)
+        request = self.http.build_request(method, url, content=content, headers=revealed(hdrs))
         if auth == "none":
             request.headers.pop("cookie", None)
         return request
@@ -325,8 +407,8 @@ class AgentClient:
             self.csrf_header = name
         token = reply.headers.get(self.csrf_header.lower())
         if token:
-            self.csrf_token = token
-            self.transcript.add_secret(token)
+            self.csrf_token = Secret(token)
+            self.transcript.add_secret(self.csrf_token)
         return reply
 
     # -- the API --------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.transcript import Redactor
+
 ENV_PREFIX = "GWS_CONFORMANCE_"
 ROUTING_MODES = ("hints", "one-ready-agent")
 HYPOTHESIS_PROFILES = ("dev", "ci", "nightly")
@@ -28,7 +30,7 @@ class AgentConfig:
     """One agent account of the target (the fields of the harness's AgentSpec)."""
 
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a repr: pytest -l -vv prints the objects of a frame
     id: str
     skills: tuple[str, ...] = ()
 
@@ -237,8 +239,10 @@ def _read_agents(
         if not isinstance(skills, list) or not all(isinstance(s, str) and s for s in skills):
             raise ConfigError(f"{where}.skills: expected a list of skill names, got {skills!r}")
         password = values["password"]
-        if not isinstance(password, str):
-            raise ConfigError(f"{where}.password: expected a string, got {password!r}")
+        if not isinstance(password, str) or not password:
+            got = "an empty string" if password == "" else f"a {type(password).__name__}"
+            raise ConfigError(f"{where}.password: expected a non-empty string (in quotes), got {got} "
+                              "(the value is not shown)")
         secrets.append(password)
         agents.append(
             AgentConfig(
@@ -278,6 +282,20 @@ def build_config(
         raise ConfigError(f"{unknown[0]}: unknown option")
     layered = {**_from_environment(environ), **given}
     secrets: list[str] = []
+    try:
+        return _build(layered, environ, secrets)
+    except ConfigError as err:  # a message never shows a secret (a password, a value from ${VAR})
+        raise ConfigError(_hide(str(err), secrets)) from None
+
+
+def _hide(message: str, secrets: list[str]) -> str:
+    redactor = Redactor()
+    for secret in secrets:
+        redactor.add(secret)
+    return redactor.redact(message)
+
+
+def _build(layered: dict[str, object], environ: Mapping[str, str], secrets: list[str]) -> Config:
     values: dict[str, Any] = {}
     target = layered.get("target_file")
     if target is not None:

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 
 from conformance.client import Reply, exchange, make_http
 from conformance.spec import Profile, Status
-from conformance.transcript import EntryKind, Transcript
+from conformance.transcript import EntryKind, Secret, Transcript
 
 # Form fields and reply keys of the GMS Chat API v2 (section 5).
 NICKNAME = "nickname"
@@ -55,7 +55,7 @@ class CustomerClient:
         self.http = make_http(timeout_s, verify_tls)
         self.chat_id: str | None = None
         self.user_id: str | None = None
-        self.secure_key: str | None = None
+        self.secure_key: Secret | None = None  # a Secret: no traceback, no report shows it
         self.alias: str | None = None
         self.next_position: int = 1
         self.chat_ended = False
@@ -69,9 +69,8 @@ class CustomerClient:
 
     async def post_form(self, url: str, form: Mapping[str, object]) -> Reply:
         """POST a form (values sent as str) and record it."""
-        content = urlencode([(k, str(v)) for k, v in form.items()]).encode("ascii")
         request = self.http.build_request(
-            "POST", url, content=content, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            "POST", url, content=_encoded(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
         )
         reply = await exchange(self.http, self.transcript, EntryKind.CUSTOMER, self.actor, request)
         self._absorb(reply)
@@ -94,7 +93,8 @@ class CustomerClient:
         if reply.status_code == self.profile.code(Status.SUCCESS):
             self.chat_id = _str(body.get(CHAT_ID))
             self.user_id = _str(body.get(USER_ID))
-            self.secure_key = _str(body.get(SECURE_KEY))
+            key = _str(body.get(SECURE_KEY))
+            self.secure_key = None if key is None else Secret(key)
             self.alias = _str(body.get(ALIAS))
             self.transcript.add_secret(self.secure_key)
         return reply
@@ -138,6 +138,12 @@ def messages_of(reply: Reply) -> list[dict[str, Any]]:
     """The `messages` list of a customer reply (empty when absent or malformed)."""
     found = (reply.body or {}).get(MESSAGES)
     return [m for m in found if isinstance(m, dict)] if isinstance(found, list) else []
+
+
+def _encoded(form: Mapping[str, object]) -> bytes:
+    """The form on the wire; only this call holds the secret values revealed."""
+    return urlencode([(k, v.reveal() if isinstance(v, Secret) else str(v)) for k, v in form.items()]).encode(
+        "ascii")
 
 
 def _str(value: object) -> str | None:

@@ -25,6 +25,7 @@ from conformance.outcomes import classify_failure
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
 from conformance.reporting.junit import align_junit
+from conformance.reporting.redaction import redact_report
 from conformance.reporting.selection import Selector
 from conformance.reporting.sequence import render_svg
 from conformance.reporting.summary import (
@@ -415,7 +416,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             _attach_transcript(item, call, report)
         if FLOWS in f"/{item.nodeid}" and (report.when == "call" or failed):
             _attach_sequence(item)
+    redact_report(report)  # before the terminal, junit, Allure (and xdist) read it
     return report  # type: ignore[return-value]
+
+
+PER_TEST_TIMEOUTS = 30  # a suite test's deadline, in timeout_s (x --timeout-factor): ~100x a clean run's
+NIGHTLY_FACTOR = 10  # the nightly hypothesis profile runs ~10x the examples
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Every suite test has a deadline (pytest-timeout), unless --timeout or a timeout marker says
+    otherwise: a hung test is an ERROR, and the run goes on."""
+    if item.get_closest_marker(MARKER) is None or item.get_closest_marker("timeout") is not None:
+        return
+    if item.config.getoption("timeout", None) is not None:
+        return
+    cfg = gws_config(item.config)
+    seconds = cfg.timeout_s * cfg.timeout_factor * PER_TEST_TIMEOUTS
+    if cfg.hypothesis_profile == "nightly" and "/suites/fuzz/" in f"/{item.nodeid}":
+        seconds *= NIGHTLY_FACTOR
+    item.add_marker(pytest.mark.timeout(seconds))
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

@@ -20,6 +20,7 @@ from allure_commons.model2 import StatusDetails
 
 from conformance.reporting.summary import verdict_line
 from conformance.spec import Level, Requirement
+from conformance.transcript import RUN
 
 SEVERITY = {Level.MUST: "critical", Level.SHOULD: "normal"}
 
@@ -52,6 +53,9 @@ def printable(text: str) -> str:
 def _clean(value: object) -> object:
     if isinstance(value, str):
         return printable(value)
+    if isinstance(value, StatusDetails):  # a failure's message and trace: through the run's redactor
+        value.message = RUN.redact(value.message) if value.message else value.message
+        value.trace = RUN.redact(value.trace) if value.trace else value.trace
     if isinstance(value, list):
         value[:] = [_clean(v) for v in value]
     elif isinstance(value, dict):

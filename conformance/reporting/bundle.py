@@ -9,32 +9,40 @@ from pathlib import Path
 
 from conformance.config import Config, redacted_target
 from conformance.spec import load_profile
+from conformance.transcript import RUN, Redactor
 
 MANIFEST = "MANIFEST.sha256"
 REPORT_FILES = ("summary.json", "summary.md", "junit.xml")
-REDACTED = "<redacted>"
 
 
-def _redact(data: bytes, secrets: tuple[str, ...]) -> bytes:
-    for secret in sorted(secrets, key=len, reverse=True):
-        data = data.replace(secret.encode("utf-8"), REDACTED.encode("utf-8"))
-    return data
+def _redactor(config: Config) -> Redactor:
+    """The run's redactor (every secret this process saw), and the configured ones."""
+    redactor = Redactor()
+    for secret in RUN.secrets() | set(config.secrets) | {a.password for a in config.agents}:
+        redactor.add(secret)
+    return redactor
+
+
+def _redact(data: bytes, redactor: Redactor) -> bytes:
+    text = data.decode("utf-8", "surrogateescape")
+    return redactor.redact(text).encode("utf-8", "surrogateescape")
 
 
 def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
-    """Archive name -> content, every report file with the configured secrets replaced."""
+    """Archive name -> content, every report file through the run's redactor (which keeps keys)."""
     from conformance.pytest_plugin import package_version
 
+    redactor = _redactor(config)
     report_dir = config.report_dir
     members: dict[str, bytes] = {}
     for name in REPORT_FILES:
         path = report_dir / name
         if path.is_file():
-            members[name] = _redact(path.read_bytes(), config.secrets)
+            members[name] = _redact(path.read_bytes(), redactor)
     allure_dir = report_dir / "allure-results"
     if allure_dir.is_dir():
         for path in sorted(p for p in allure_dir.rglob("*") if p.is_file()):
-            members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), config.secrets)
+            members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), redactor)
     members["target.json"] = json.dumps(redacted_target(config), indent=2).encode("utf-8")
     run = {"suite": "gws-conformance", "version": package_version(),
            "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed}

@@ -78,8 +78,8 @@ async def test_whole_chat(pair: tuple[Agent, Agent, Transcript], server_url: str
         assert (ended.body or {}).get("chatEnded") is True
         rendered = transcript.render()
         assert "password" not in rendered.replace("«redacted»", "")
-        assert customer.client.secure_key and customer.client.secure_key not in rendered
-        assert alice.client.csrf_token and alice.client.csrf_token not in rendered
+        assert customer.client.secure_key and customer.client.secure_key.reveal() not in rendered
+        assert alice.client.csrf_token and alice.client.csrf_token.reveal() not in rendered
     finally:
         await customer.aclose()
 

@@ -18,7 +18,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from conformance.spec import Field, Operation, Profile
-from conformance.transcript import RUN, EntryKind, Secret, Transcript, format_headers
+from conformance.transcript import RUN, EntryKind, Secret, Transcript, format_headers, redact_shapes
 from conformance.transport import (
     Failure,
     RequestHung,
@@ -179,7 +179,7 @@ async def exchange(
     (an ERROR) for a network failure and TargetUnavailable for a gateway's page (non-JSON 502/503/504),
     so that no caller, synced step or raw check, mistakes either for the server's answer."""
     started = time.monotonic()
-    req_text = request_text(transcript, request)  # redacted: a traceback's locals may show it
+    req_text = request_text(request)  # redacted: a traceback's locals may show it
     what = f"{request.method} {request.url}"
     try:
         response, text = await send_whole(http, request, what)
@@ -204,12 +204,13 @@ async def exchange(
     return reply
 
 
-def request_text(transcript: Transcript, request: httpx.Request) -> str:
-    """The request as the transcript shows it, already redacted."""
+def request_text(request: httpx.Request) -> str:
+    """The request as the transcript shows it, its secret headers and fields already redacted (the
+    transcript then replaces every known secret value too)."""
     text = f"{request.method} {request.url}\n{format_headers(request.headers.items())}"
     if request.content:
         text += "\n\n" + request.content.decode("utf-8", "replace")
-    return transcript.redact(text)
+    return redact_shapes(text)
 
 
 def _remember_cookies(transcript: Transcript, response: httpx.Response) -> None:

@@ -42,6 +42,12 @@ def that(condition: bool, requirement: str, expected: str, actual: object) -> No
         raise NonConformance(requirement, expected, actual if isinstance(actual, str) else repr(actual))
 
 
+def blamed(requirement: str, why: object) -> str:
+    """The requirement a check's reason breaks: the step's own, unless the reason names its own (a
+    StatusChange whose capabilities are no row of the table is STATE-01's, whichever step it follows)."""
+    return getattr(why, "requirement", None) or requirement
+
+
 def _brief(reply: Reply) -> str:
     return f"HTTP {reply.http_status} {reply.text[:300]}"
 
@@ -49,9 +55,9 @@ def _brief(reply: Reply) -> str:
 def success(reply: Reply, requirement: str) -> Reply:
     why = match.success_shape(reply)
     if why:
-        raise NonConformance(
-            requirement, "HTTP 200, statusCode 0, no statusMessage", f"{why}: {_brief(reply)}"
-        )
+        # A success that only carries a statusMessage did what the step asked: the shape is STATUS-01's.
+        own = "STATUS-01" if why.startswith(match.SUCCESS_WITH_MESSAGE) else requirement
+        raise NonConformance(own, "HTTP 200, statusCode 0, no statusMessage", f"{why}: {_brief(reply)}")
     return reply
 
 
@@ -91,6 +97,10 @@ async def notification(
             predicate, timeout if timeout is not None else agent.timeout_s, start, description
         )
     except EventTimeout as err:
+        for seen in agent.notifications.since(start):
+            why = predicate(seen)
+            if isinstance(why, match.OffTable):
+                raise NonConformance(why.requirement, expected, f"{why}: {seen.brief()}") from None
         MISSED.record(requirement, f"{expected}: {err}"[:300])
         raise NonConformance(requirement, expected, str(err)) from None
 
@@ -126,7 +136,7 @@ async def sequence(
         if not matched(result):
             seen = "\n  ".join(x.brief() for x in [*got, n])
             raise NonConformance(
-                requirement,
+                blamed(requirement, result),
                 f"{step} for {agent.name}",
                 f"{result if isinstance(result, str) else 'no match'}; in order:\n  {seen}",
             )

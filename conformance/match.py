@@ -32,6 +32,7 @@ from conformance.spec import (
 Check = Callable[[Notification], "str | None"]
 STATUS_CODE, STATUS_MESSAGE = "statusCode", "statusMessage"
 MESSAGES = "messages"
+SUCCESS_WITH_MESSAGE = "a success carries statusMessage"
 _ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 
@@ -53,6 +54,20 @@ def capability_set(profile: Profile, caps: Position | Iterable[Operation | str])
     if isinstance(caps, Position):
         return set(profile.capability_names(caps))
     return {profile.wire(c) if isinstance(c, Operation) else c for c in caps}
+
+
+class OffTable(str):
+    """A reason that is STATE-01's whatever the step: the capabilities are no row of the table at all (an
+    agent in a wrong but real position gets another row's capabilities, the step's own failure)."""
+
+    requirement = "STATE-01"
+
+
+def off_table(profile: Profile, got: object) -> bool:
+    """The capabilities are not exactly (no duplicates) those of any row of the table (section 6)."""
+    if not isinstance(got, list) or len(got) != len(set(map(str, got))):
+        return True
+    return all(set(got) != profile.capability_names(p) for p in Position)
 
 
 def any_about(interaction_id: str) -> Check:
@@ -81,7 +96,8 @@ def status_change(
         if want_caps is not None:
             got = inter.get("capabilities")
             if not isinstance(got, list) or set(got) != want_caps or len(got) != len(set(got)):
-                return f"capabilities are {got!r}, not exactly {sorted(want_caps)!r}"
+                why = f"capabilities are {got!r}, not exactly {sorted(want_caps)!r}"
+                return OffTable(f"{why} (no row of the table)") if off_table(profile, got) else why
         if user_data is not None:
             ud = inter.get("userData")
             if not isinstance(ud, dict) or ud.get(user_data[0]) != user_data[1]:
@@ -303,7 +319,7 @@ def success_shape(reply: Reply) -> str | None:
     if reply.status_code != 0:
         return f"statusCode is {reply.body.get(STATUS_CODE)!r}, not 0"
     if STATUS_MESSAGE in reply.body:
-        return f"a success carries statusMessage {reply.body[STATUS_MESSAGE]!r}"
+        return f"{SUCCESS_WITH_MESSAGE} {reply.body[STATUS_MESSAGE]!r}"
     return None
 
 

@@ -223,7 +223,7 @@ async def exactly(
         why = predicate(n)
         expect.that(
             why is None or why is True,
-            requirement,
+            expect.blamed(requirement, why),
             f"{agent.name}: {description}: notification {i + 1} as the profile orders it",
             f"{why}; in order:\n  {seen}",
         )

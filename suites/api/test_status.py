@@ -194,6 +194,9 @@ async def test_unknown_path_or_method_fails_with_not_found(where, accepted_chat,
 @pytest.mark.requirement("STATUS-03")
 async def test_bad_credentials_decide_before_csrf_and_body(accepted_chat, paths):
     agent = accepted_chat.owner
+    # The premise, AUTH-02's: wrong Basic credentials get 401 even with the valid session cookie.
+    plain = await agent.client.request("GET", paths.me, auth=(agent.spec.username, "wrong-password"))
+    expect.that(plain.http_status == 401, "AUTH-02", "HTTP 401 for a wrong password", plain.http_status)
     reply = await agent.client.request(
         "POST",
         paths.interaction(accepted_chat.id),

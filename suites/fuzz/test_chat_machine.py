@@ -119,8 +119,8 @@ class ChatMachine(RuleBasedStateMachine):
             fields[Field.AGENT_ID] = target.id
         pos = chat.pos.get(actor.name)
         reply = self.run(actor.client.perform(chat.id, op, **fields))
-        if pos is None:
-            expect.failure(reply, "STATE-02", {Status.NOT_FOUND}, self.profile)
+        if pos is None:  # never invited: another agent's interaction, "not found" for this one
+            expect.failure(reply, "AUTH-05", {Status.NOT_FOUND}, self.profile)
             return
         if pos == Position.COMPLETED:
             expect.failure(reply, "STATE-05", {Status.INVALID_PARAMETER, Status.NOT_FOUND}, self.profile)

@@ -30,7 +30,7 @@ def _carries(n, requirement: str, check) -> None:
 async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_b, profile):
     chat, owner = new_chat, new_chat.owner
     await owner.accept(chat.id, requirement="ORDER-01")
-    await owner.initiate_consultation(chat.id, agent_b.id, requirement="ORDER-01")
+    await owner.initiate_consultation(chat.id, agent_b.id)  # its StatusChange: CONSULT-01
     await agent_b.wait_invitation(chat.tag)
     since = owner.notifications.mark()
     await agent_b.accept(chat.id, requirement="ORDER-01")

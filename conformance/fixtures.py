@@ -14,11 +14,12 @@ import pytest
 import pytest_asyncio
 
 from conformance import expect, match
-from conformance.actors import Agent, AgentSpec, Customer
+from conformance.actors import TAG_KEY, Agent, AgentSpec, Customer
 from conformance.spec import Operation, Position, State
 from conformance.transcript import Transcript
 
 RUN_ID = uuid.uuid4().hex[:8]
+LEFT_BEHIND: list[str] = []  # what the suite made on the server and could not remove (read by the plugin)
 
 
 @dataclass
@@ -53,8 +54,35 @@ async def agents(target: Any, transcript: Transcript) -> AsyncIterator[tuple[Age
             await agent.open()
         yield tuple(opened)
     finally:
+        await sweep(tuple(opened), transcript)
         for agent in opened:
             await agent.close()
+
+
+async def sweep(agents: tuple[Agent, ...], transcript: Transcript) -> None:
+    """The end of the run (normal, Ctrl-C or SIGTERM): every chat of the suite's (tagged) still listed for
+    an agent is rejected or stopped; what stays listed is recorded in LEFT_BEHIND for the summary."""
+    for agent in agents:
+        try:
+            for inter in await _tagged_interactions(agent):
+                state = agent.profile.parse(State, inter.get("state"))
+                op = Operation.REJECT if state is State.INVITED else Operation.STOP_PROCESSING
+                await agent.client.perform(str(inter.get("id")), op)
+            left = await _tagged_interactions(agent)
+        except Exception as err:  # the end of the run must not fail a test
+            transcript.note(agent.name, f"end-of-run sweep failed: {err!r}")
+            LEFT_BEHIND.append(f"{agent.name}: its interactions could not be listed or closed "
+                               f"({type(err).__name__})")
+            continue
+        LEFT_BEHIND.extend(f"{agent.name}: interaction {i.get('id')} still {i.get('state')}" for i in left)
+
+
+async def _tagged_interactions(agent: Agent) -> list[dict[str, Any]]:
+    reply = await agent.client.list_interactions(all_fields=True)
+    listed = (reply.body or {}).get("interactions") if reply.status_code == 0 else None
+    if not isinstance(listed, list):
+        raise ValueError(f"GET interactions answered {reply.http_status}")
+    return [i for i in listed if isinstance(i, dict) and TAG_KEY in (i.get("userData") or {})]
 
 
 def _nth(agents: tuple[Agent, ...], n: int) -> Agent:

@@ -21,6 +21,7 @@ import pytest
 from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
 from conformance.deadlines import MISSED
 from conformance.expect import NonConformance
+from conformance.fixtures import LEFT_BEHIND
 from conformance.outcomes import classify_failure
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
@@ -50,6 +51,7 @@ if importlib.util.find_spec("conformance.strategies") is not None:
 
 MARKER = "requirement"
 RECORD = "gws_conformance"  # the report attribute carrying a suite test's classified result
+LEFT_BEHIND_RECORD = "gws_left_behind"  # the report attribute carrying what the end-of-run sweep left
 CONFIG_KEY = pytest.StashKey[Config]()
 STATE_KEY = pytest.StashKey["RunState"]()
 IDS_KEY = pytest.StashKey[tuple[str, ...]]()
@@ -85,6 +87,7 @@ class RunState:
         self.nodeids: set[str] = set()  # every test that reported, suite or not
         self.crashed: list[str] = []  # why a worker went down
         self.interrupt: str | None = None  # the signal that stopped the run
+        self.left_behind: list[str] = []  # what the suite could not remove from the server
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         if isinstance(excinfo.value, pytest.Session.Interrupted):  # pytest's own, e.g. collection errors
@@ -94,6 +97,7 @@ class RunState:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.nodeids.add(report.nodeid)
+        self.left_behind += getattr(report, LEFT_BEHIND_RECORD, None) or []
         record = getattr(report, RECORD, None)
         if not isinstance(record, dict):
             return
@@ -401,6 +405,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Wraps pytest's xfail handling (registered before this plugin); allure-pytest's listener
     (registered after) and junit read what this sets."""
     report: pytest.TestReport = yield  # type: ignore[misc,assignment]
+    if report.when == "teardown" and LEFT_BEHIND:  # the end-of-run sweep runs in the last teardown
+        setattr(report, LEFT_BEHIND_RECORD, LEFT_BEHIND[:])
+        LEFT_BEHIND.clear()
     result = _classify(item, call, report)
     if result is not None:
         failed = report.failed
@@ -527,6 +534,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     expectations = _expectations(cfg)
     results += _fixed_deviations(expectations, results, state.notes)
     summary = build_summary(results, info)
+    state.left_behind += LEFT_BEHIND  # a sweep at an interruption runs after the last report
+    LEFT_BEHIND.clear()
+    summary["left_behind"] = state.left_behind
+    state.notes += [f"left on the server: {what}" for what in state.left_behind]
     if expectations:
         used = {e.key for r in results if (e := matching(expectations, r.nodeid, r.requirements)) is not None}
         stale = unmatched(expectations, used)

@@ -11,7 +11,7 @@ from typing import Any
 from conformance import expect, match
 from conformance.bayeux import BayeuxClient, BayeuxError
 from conformance.client import AgentClient, Reply
-from conformance.customer import CustomerClient, messages_of
+from conformance.customer import CHAT_ENDED, CustomerClient, messages_of
 from conformance.expect import NonConformance
 from conformance.notifications import Notification, NotificationLog
 from conformance.spec import (
@@ -326,7 +326,14 @@ class Customer:
         return expect.success(reply, requirement)
 
     async def disconnect(self, requirement: str = "CUSTOMER-01") -> Reply:
-        return expect.success(await self.client.disconnect(), requirement)
+        """Disconnect, confirmed by the customer's own view: a refresh then says chatEnded (section 5), so
+        a disconnect that ends nothing fails here, not in whatever a test expected of it later."""
+        reply = expect.success(await self.client.disconnect(), requirement)
+        after = expect.success(await self.client.refresh(1), requirement)
+        ended = (after.body or {}).get(CHAT_ENDED)
+        expect.that(ended is True, requirement, "chatEnded: true after the customer's disconnect",
+                    f"chatEnded is {ended!r}")
+        return reply
 
     async def transcript_messages(self, requirement: str = "CUSTOMER-01") -> list[dict[str, Any]]:
         """The customer's whole transcript (refresh from position 1)."""

@@ -98,7 +98,7 @@ async def test_status_changes_walk_the_table_through_a_rejected_consultation(acc
     await consultant.wait_invitation(chat.tag, requirement="STATE-01")
     mark = owner.notifications.mark()
     expect.success(await consultant.client.perform(chat.id, Operation.REJECT), "STATE-03")
-    await wait_status(owner, profile, chat.id, "STATE-01", mark, State.PROCESSING, Position.OWNER)
+    await wait_status(owner, profile, chat.id, "CONSULT-03", mark, State.PROCESSING, Position.OWNER)
     await wait_status(consultant, profile, chat.id, "STATE-01", 0, State.COMPLETED, Position.COMPLETED)
     expected_owner = [
         row(profile, State.INVITED, Position.INVITED),

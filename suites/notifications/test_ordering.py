@@ -53,6 +53,11 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
     )
     since = owner.notifications.mark()
     await agent_b.stop(chat.id, requirement="ORDER-01")
+    # The premise, STOP-01's: the owner sees the consultant's ParticipantLeft at all; ORDER-01 its place.
+    await expect.notification(
+        owner, "STOP-01", match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+        "the consultant's ParticipantLeft", since=since,
+    )
     _, left, caps = await expect.sequence(
         owner,
         chat.id,

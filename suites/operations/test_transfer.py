@@ -56,7 +56,9 @@ async def test_transfer_to_a_ready_agent_completes_the_initiator_and_invites_the
     expect.that(
         type_of(profile, last) == MessageType.PARTICIPANT_LEFT
         and visibility_of(profile, last) == Visibility.ALL,
-        "TRANSFER-01",
+        # The initiator's ParticipantLeft is the event TRANSFER-03 requires of the chat ("including the
+        # initiator's ParticipantLeft"); a chat without it fails that, not the transfer's three effects.
+        "TRANSFER-03",
         "the customer sees the initiator's ParticipantLeft",
         brief(profile, seen),
     )
@@ -98,8 +100,9 @@ async def test_transfer_gives_the_new_owner_the_whole_conversation(chat_to_colle
     )
     before = live_view(profile, owner, chat_to_colleague.id)
     since = target_agent.notifications.mark()
-    await owner.transfer(chat_to_colleague.id, agent_id=target_agent.id, requirement="TRANSFER-03")
-    await target_agent.wait_invitation(chat_to_colleague.tag, requirement="TRANSFER-03", since=since)
+    # The transfer itself (0, the initiator Completed, the target invited) is TRANSFER-01's premise.
+    await owner.transfer(chat_to_colleague.id, agent_id=target_agent.id)
+    await target_agent.wait_invitation(chat_to_colleague.tag, requirement="TRANSFER-01", since=since)
     accepted = await target_agent.accept(chat_to_colleague.id, requirement="TRANSFER-03")
     history = messages_in(accepted[-1].data)
     n = len(before)

@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any
 from conformance import match
 from conformance.client import Reply
 from conformance.deadlines import MISSED
-from conformance.notifications import EventTimeout, Notification, Predicate, matched
-from conformance.spec import CATALOGUE, Level, Profile, Status
+from conformance.notifications import (
+    INTERACTION,
+    EventTimeout,
+    Notification,
+    Predicate,
+    interaction_of,
+    matched,
+)
+from conformance.spec import CATALOGUE, Level, Profile, State, Status
 
 if TYPE_CHECKING:
     from conformance.actors import Agent
@@ -46,6 +53,33 @@ def blamed(requirement: str, why: object) -> str:
     """The requirement a check's reason breaks: the step's own, unless the reason names its own (a
     StatusChange whose capabilities are no row of the table is STATE-01's, whichever step it follows)."""
     return getattr(why, "requirement", None) or requirement
+
+
+def stray(agent: Agent, n: Notification) -> NonConformance | None:
+    """A NewMessages the agent should never have had, judged by its own log up to it: about a chat it
+    was never invited to (NOTIFY-05), while only invited (ORDER-01: rule 1 of section 3.1), or after its
+    Completed (STATE-05). A check that meets one reports that, not the step it was waiting on."""
+    profile = agent.profile
+    if match.new_message(profile, None)(n) is not None:
+        return None
+    about = interaction_of(n.data)
+    status = match.status_change(profile, about)
+    last = next((x for x in reversed(agent.notifications.since(0, n.seq)) if status(x) is None), None)
+    state = None if last is None else profile.parse(State, (last.data.get(INTERACTION) or {}).get("state"))
+    requirement = {None: "NOTIFY-05", State.INVITED: "ORDER-01", State.COMPLETED: "STATE-05"}.get(state)
+    if requirement is None:
+        return None
+    where = "never invited" if last is None else f"{profile.wire(state)}"
+    return NonConformance(
+        requirement, f"no NewMessages about {about} for {agent.name} ({where})", n.brief()
+    )
+
+
+def no_stray(agent: Agent, notifications: Iterable[Notification]) -> None:
+    for n in notifications:
+        err = stray(agent, n)
+        if err is not None:
+            raise err
 
 
 def _brief(reply: Reply) -> str:
@@ -134,6 +168,7 @@ async def sequence(
             raise NonConformance(requirement, f"{step} for {agent.name}", str(err)) from None
         result = predicate(n)
         if not matched(result):
+            no_stray(agent, [n])
             seen = "\n  ".join(x.brief() for x in [*got, n])
             raise NonConformance(
                 blamed(requirement, result),
@@ -148,10 +183,11 @@ async def sequence(
 async def nothing_about(agent: Agent, interaction_id: str, requirement: str, since: int) -> None:
     """No notification about the interaction from `since` up to a barrier (a Ready and its echo)."""
     barrier = await agent.barrier()
-    stray = agent.notifications.about(interaction_id, since, barrier)
-    if stray:
+    stray_ones = agent.notifications.about(interaction_id, since, barrier)
+    no_stray(agent, stray_ones)
+    if stray_ones:
         raise NonConformance(
             requirement,
             f"no notification about {interaction_id} for {agent.name}",
-            "\n  ".join(n.brief() for n in stray),
+            "\n  ".join(n.brief() for n in stray_ones),
         )

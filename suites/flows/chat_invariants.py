@@ -29,6 +29,10 @@ class Violation:
     premise: bool = False
 
 
+def _messages_while_invited(items: list[Seen]) -> bool:
+    return any(s.notice == Notice.NEW_MESSAGES for s in items)
+
+
 @dataclass(frozen=True)
 class Seen:
     """One notification about the interaction, decoded with the profile."""
@@ -164,10 +168,14 @@ def check_agent(
     if accept_at is None:
         extra = [s for s in seen[1:] if s.state != State.COMPLETED]
         if extra:
-            bad("ORDER-01", "an invited agent receives only its invitation and its withdrawal", labels(extra))
+            bad("ORDER-01", "an invited agent receives only its invitation and its withdrawal", labels(extra),
+                premise=_messages_while_invited(extra))
         return found
     if accept_at != 1:
-        bad("ORDER-01", "Accept's StatusChange right after the invitation", labels(seen[: accept_at + 1]))
+        # Messages reaching an agent still invited break rule 1 of section 3.1 (ORDER-01's own), whatever
+        # the test's requirement; anything else out of place may be a delivery fault and is judged by it.
+        bad("ORDER-01", "Accept's StatusChange right after the invitation", labels(seen[: accept_at + 1]),
+            premise=_messages_while_invited(seen[1:accept_at]))
     triple = [s.notice for s in seen[accept_at : accept_at + 3]]
     if triple != [Notice.STATUS_CHANGE, Notice.PARTICIPANTS_UPDATED, Notice.CHAT_HISTORY]:
         bad(

@@ -213,6 +213,7 @@ async def exactly(
     until = await barrier(agent, ready)
     got = agent.notifications.about(chat_id, since, until)
     seen = "\n  ".join(n.brief() for n in got) or "(nothing)"
+    expect.no_stray(agent, got)
     expect.that(
         len(got) == len(predicates),
         requirement,

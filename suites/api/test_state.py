@@ -99,7 +99,7 @@ async def test_status_changes_walk_the_table_through_a_rejected_consultation(acc
     mark = owner.notifications.mark()
     expect.success(await consultant.client.perform(chat.id, Operation.REJECT), "STATE-03")
     await wait_status(owner, profile, chat.id, "CONSULT-03", mark, State.PROCESSING, Position.OWNER)
-    await wait_status(consultant, profile, chat.id, "STATE-01", 0, State.COMPLETED, Position.COMPLETED)
+    await wait_status(consultant, profile, chat.id, "REJECT-01", 0, State.COMPLETED, Position.COMPLETED)
     expected_owner = [
         row(profile, State.INVITED, Position.INVITED),
         row(profile, State.PROCESSING, Position.OWNER),
@@ -238,7 +238,7 @@ async def test_rejected_chat_is_never_offered_again_to_the_rejecter(start_chat, 
     chat = await start_chat(
         route_to=agent_a, then_skill=agent_b.spec.skills[0] if agent_b.spec.skills else None
     )
-    await agent_a.reject(chat.id, requirement="STATE-04")
+    await agent_a.reject(chat.id)  # its Completed: REJECT-01
     since = agent_a.notifications.mark()
     await agent_b.wait_invitation(chat.tag, requirement="STATE-04")
     await expect.nothing_about(agent_a, chat.id, "STATE-04", since=since)

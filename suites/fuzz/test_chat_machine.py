@@ -54,6 +54,7 @@ class ChatModel:
         self.consultant: str | None = None
         self.customer_here = True
         self.ended = False
+        self.rejected_by: set[str] = set()  # its Completed is REJECT-01's premise
 
     def __repr__(self) -> str:
         return f"chat{self.number}"
@@ -183,6 +184,7 @@ class ChatMachine(RuleBasedStateMachine):
                 pos[actor] = Position.OWNER
         elif op == Operation.REJECT:
             pos[actor] = Position.COMPLETED
+            chat.rejected_by.add(actor)
             if actor == chat.consultant:
                 chat.consultant = None
                 owner = chat.role(Position.OWNER_CONSULTANT_INVITED)
@@ -277,7 +279,10 @@ class ChatMachine(RuleBasedStateMachine):
         last = changes[-1] if changes else {}
         got = (last.get("state"), frozenset(last.get("capabilities") or ()))
         exp = (self.profile.wire(_state_of(want)), self.profile.capability_names(want))
-        expect.that(got == exp, "STATE-01", f"{party.name} in {chat!r} as {want.value}: {exp}", got)
+        invited = (self.profile.wire(State.INVITED), self.profile.capability_names(Position.INVITED))
+        rejected = want == Position.COMPLETED and party.name in chat.rejected_by and got == invited
+        requirement = "REJECT-01" if rejected else "STATE-01"  # no Completed after its Reject: REJECT-01's
+        expect.that(got == exp, requirement, f"{party.name} in {chat!r} as {want.value}: {exp}", got)
 
     def teardown(self) -> None:
         self.run(self.factory.close())

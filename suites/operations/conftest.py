@@ -209,7 +209,7 @@ async def rejected_to_next(chat: MovingChat) -> None:
     """`first` rejects; the chat reaches `next`, who accepts it (`first` was invited to it before)."""
     since = chat.next.notifications.mark()
     await chat.first.reject(chat.id)
-    await chat.next.wait_invitation(chat.tag, since=since)
+    await chat.next.wait_invitation(chat.tag, requirement="REJECT-02", since=since)  # offered to another
     await chat.next.accept(chat.id)
 
 

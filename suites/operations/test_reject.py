@@ -59,10 +59,10 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
         f"the chat offered to {colleague.name}",
         since=since_next,
     )
-    done = await expect.sequence(
+    done = await expect.sequence(  # the rejecter's own Completed is REJECT-01's
         first,
         chat_to_colleague.id,
-        "REJECT-02",
+        "REJECT-01",
         [
             match.status_change(profile, chat_to_colleague.id, State.COMPLETED),
         ],

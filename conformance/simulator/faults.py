@@ -100,7 +100,7 @@ FAULTS: dict[str, Fault] = {
            "STATE-02"),
         _f("text-stripped", "engine", "message texts are stripped of surrounding whitespace", "MESSAGE-01"),
         _f("index-reused-after-typing", "engine",
-           "the event after a typing notification reuses its index", "MESSAGE-02", "ORDER-02"),
+           "the event after a typing notification reuses its index", "MESSAGE-02", "ORDER-02", "HISTORY-01"),
         _f("long-text-accepted", "engine", "texts longer than 4096 characters are accepted", "MESSAGE-03",
            "STATUS-03"),
         _f("typing-stopped-as-started", "engine", "TypingStopped is delivered as TypingStarted", "TYPING-01"),

@@ -29,6 +29,13 @@ class Violation:
     premise: bool = False
 
 
+def _not_one_to_n(indexes: list[Any]) -> str:
+    """Who a history whose indexes are not 1..n fails: with an index repeated, HISTORY-01 ("its history's
+    indexes are exactly 1..n": the live view repeated it too, so they may agree); with events missing or
+    out of order, ORDER-03 (the history disagrees with what was seen live)."""
+    return "HISTORY-01" if len(set(map(repr, indexes))) != len(indexes) else "ORDER-03"
+
+
 def _messages_while_invited(items: list[Seen]) -> bool:
     return any(s.notice == Notice.NEW_MESSAGES for s in items)
 
@@ -198,10 +205,12 @@ def check_agent(
     if history is None:
         return found
     # The checks below judge the live view against the complete history, from the end of the Accept
-    # history on: when either is wrong, that is the violation (ORDER-03), and they do not run.
+    # history on: when either is wrong, that is the violation (ORDER-03, or HISTORY-01 for a repeated
+    # index, see _not_one_to_n), and they do not run.
     full_idx = [m.get("index") for m in history]
     if full_idx != list(range(1, len(history) + 1)):
-        bad("ORDER-03", "the complete history holds indexes 1..n in order", str(full_idx), premise=True)
+        bad(_not_one_to_n(full_idx), "the complete history holds indexes 1..n in order", str(full_idx),
+            premise=True)
         return found
     by_index = {m.get("index"): m for m in history}
     # ORDER-03: the accept history and every live message agree with the complete history.
@@ -276,7 +285,7 @@ def check_history_complete(profile: Profile, history: Sequence[dict[str, Any]], 
     """A taking-part agent's history holds exactly the indexes 1..n, in order (HISTORY-01/ORDER-03)."""
     idx = [m.get("index") for m in history]
     if idx != list(range(1, len(idx) + 1)):
-        return [Violation("ORDER-03", f"{who}: a history with indexes 1..n in order", str(idx))]
+        return [Violation(_not_one_to_n(idx), f"{who}: a history with indexes 1..n in order", str(idx))]
     return []
 
 
@@ -286,7 +295,8 @@ def check_customer(
     """The customer's transcript is the history's `All` events, same indexes, same content, same order."""
     full_idx = [m.get("index") for m in history]
     if full_idx != list(range(1, len(history) + 1)):  # the history it is judged against is wrong
-        return [Violation("ORDER-03", "a complete history with indexes 1..n in order", str(full_idx), True)]
+        why = "a complete history with indexes 1..n in order"
+        return [Violation(_not_one_to_n(full_idx), why, str(full_idx), True)]
     everyone, agents = profile.wire(Visibility.ALL), profile.wire(Visibility.AGENTS)
     private = {m.get("index") for m in history if m.get("visibility") == agents}
     leaked = [m for m in transcript if m.get("visibility") == agents or m.get("index") in private]

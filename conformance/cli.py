@@ -23,18 +23,21 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.spec import ProfileError, load_profile
+from conformance.suite_settings import SETTINGS
 from conformance.target import TargetError, make_target, preflight
 
 PROG = "gws-conformance"
 STALE_REPORTS = ("summary.json", "summary.md", "junit.xml")
 PACKAGE_DIR = Path(__file__).resolve().parent
-SUITES_DIR = PACKAGE_DIR.parent / "suites"
-# pytest settings the suites rely on, given explicitly so an installed copy behaves like the repository.
+SUITES_DIR = PACKAGE_DIR.parent / "suites"  # the sibling package: in the checkout, or in site-packages
+CHECKOUT = (PACKAGE_DIR.parent / "pyproject.toml").is_file()  # else an installed copy (pip install .)
+# pytest settings the suites rely on, given explicitly so an installed copy behaves like the repository:
+# node ids `suites/...` wherever the suites are; an installed copy reads its own (empty) ini file and no
+# conftest.py above the suites, so the configuration of whatever folder the venv lives in stays out.
 PYTEST_SETTINGS = (
-    "-o", "asyncio_mode=auto",
-    "-o", "asyncio_default_fixture_loop_scope=session",
-    "-o", "asyncio_default_test_loop_scope=session",
-    "-o", "xfail_strict=true",
+    "--rootdir", str(SUITES_DIR.parent),
+    *(() if CHECKOUT else ("-c", str(PACKAGE_DIR / "pytest-suites.ini"), "--confcutdir", str(SUITES_DIR))),
+    *(item for key, value in SETTINGS.items() for item in ("-o", f"{key}={value}")),
     "-p", "no:cacheprovider",
 )
 
@@ -160,8 +163,8 @@ def run(options: argparse.Namespace) -> int:
     except (ConfigError, ProfileError) as err:
         return _fail(str(err), EXIT_CONFIG_ERROR)
     if not SUITES_DIR.is_dir():
-        return _fail(f"the suites are missing: no {SUITES_DIR} (install the repository: pip install -e .)",
-                     EXIT_CONFIG_ERROR)
+        return _fail(f"the suites are missing: no {SUITES_DIR} (reinstall: pip install gws-conformance, "
+                     "or pip install . from the repository)", EXIT_CONFIG_ERROR)
     seed = secrets.randbelow(2**31)
     if config.list_only:
         status = pytest.main(_pytest_args(config, seed))

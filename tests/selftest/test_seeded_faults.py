@@ -21,14 +21,7 @@ README_FAULT = "accept-participants-first"  # the README walkthrough's example
 # Open work, measured by bench/precision.py (bench/precision-results.txt): whole runs against these
 # still fail a requirement the fault does not declare. The per-area CI check takes another fault of
 # the area; each of these is still caught by its selected run below.
-NOT_YET_PRECISE = frozenset({
-    "customer-disconnect-ignored", "deliver-to-dropped-connect", "errors-are-http-200",
-    "foreign-interaction-visible", "index-reused-after-typing", "last-stop-keeps-chat",
-    "messages-to-all-ready-agents", "owner-caps-kept-on-consult", "owner-may-reject", "reject-not-notified",
-    "reoffer-to-rejecter", "reorder-concurrent-messages", "skill-transfer-ignores-skill",
-    "stale-caps-after-consult-reject", "stop-not-told", "success-with-status-message",
-    "transfer-history-without-leave", "transfer-initiator-stays", "wrong-password-with-cookie",
-})
+NOT_YET_PRECISE = frozenset({"deliver-to-dropped-connect", "reorder-concurrent-messages"})
 # chats-never-offered gets its whole run in tests/robustness/test_verdict_coverage.py (blocked fast).
 PRECISION_FAULTS = sorted({*one_fault_per_area(NOT_YET_PRECISE | {"chats-never-offered"}), README_FAULT})
 

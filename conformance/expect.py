@@ -69,7 +69,7 @@ def stray(agent: Agent, n: Notification) -> NonConformance | None:
     requirement = {None: "NOTIFY-05", State.INVITED: "ORDER-01", State.COMPLETED: "STATE-05"}.get(state)
     if requirement is None:
         return None
-    where = "never invited" if last is None else f"{profile.wire(state)}"
+    where = "never invited" if state is None else profile.wire(state)
     return NonConformance(
         requirement, f"no NewMessages about {about} for {agent.name} ({where})", n.brief()
     )

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import secrets
 import time
 from collections import deque
@@ -44,13 +45,24 @@ Message = dict[str, Any]
 
 
 class JsonResponse(JSONResponse):
-    """JSON that never fails to encode: lone surrogates fall back to ASCII escapes."""
+    """JSON that never fails to encode: lone surrogates fall back to ASCII escapes, and a non-finite
+    number a client sent (1e400 parses as inf) is echoed as null."""
 
     def render(self, content: Any) -> bytes:
         try:
             return super().render(content)
-        except UnicodeEncodeError:
-            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        except (UnicodeEncodeError, ValueError):
+            return json.dumps(_finite(content), ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 class AuthFailure(Enum):

@@ -67,7 +67,7 @@ def test_a_signal_mid_run_is_an_error_and_cleans_up(tmp_path: Path, signum: int)
         summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
         assert (status, summary["verdict"]) == (3, "error"), output[-3000:]
         assert signal.Signals(signum).name in summary["interrupted"] or "Ctrl-C" in summary["interrupted"]
-        assert summary["run"]["reported"] < summary["run"]["selected"] == 220
+        assert summary["run"]["reported"] < summary["run"]["selected"]
         assert "VERDICT: ERROR" in output and "CONFORMANT" not in output.replace("NON-CONFORMANT", "")
         assert open_interactions(server.url) == {u: [] for u in ("alice", "bob", "carol", "dave")}
 

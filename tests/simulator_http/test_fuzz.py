@@ -142,3 +142,10 @@ def test_bayeux_endpoint_survives_any_body(
         replies = response.json()
         assert isinstance(replies, list) and replies
         assert all(isinstance(r, dict) and ("successful" in r or "data" in r) for r in replies), replies
+
+
+def test_a_non_finite_number_a_client_sent_is_echoed_as_null() -> None:
+    """Found by the fuzz above: 1e400 parses as inf, which a JSON reply cannot hold (was a 400)."""
+    from conformance.simulator.bayeux_server import JsonResponse
+
+    assert JsonResponse([{"id": float("inf"), "data": [float("nan")]}]).body == b'[{"id":null,"data":[null]}]'

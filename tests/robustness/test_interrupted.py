@@ -129,3 +129,23 @@ def test_a_crashed_worker_is_an_error(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
     assert summary["verdict"] == "error" and "crashed" in summary["interrupted"], done.stdout[-2000:]
     assert done.returncode != 0
+
+
+def test_after_sigterm_no_chat_contact_center_session_or_bayeux_client_of_the_suite_is_left(
+    tmp_path: Path,
+) -> None:
+    """The server's own state, read after the run: every agent NotReady with its contact-center session
+    ended, no Bayeux client left, no chat an agent still works on. (HTTP sessions stay: the profile
+    has no sign-out operation.)"""
+    from conformance.simulator.server import ReferenceServer
+    from tests.selftest.runs import write_target
+
+    with ReferenceServer() as server:
+        status, output = run_and_signal(tmp_path / "r", write_target(tmp_path, server.url), signal.SIGTERM)
+        assert status == 3, output[-3000:]
+        agents = {uid: (s.session, s.ready) for uid, s in server.engine.agents.items()}
+        clients = len(server.app.state.bayeux._clients)
+        still_open = open_interactions(server.url)
+    assert agents == dict.fromkeys(agents, (False, False))
+    assert clients == 0
+    assert still_open == {u: [] for u in ("alice", "bob", "carol", "dave")}

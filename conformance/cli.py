@@ -39,6 +39,9 @@ PYTEST_SETTINGS = (
     *(() if CHECKOUT else ("-c", str(PACKAGE_DIR / "pytest-suites.ini"), "--confcutdir", str(SUITES_DIR))),
     *(item for key, value in SETTINGS.items() for item in ("-o", f"{key}={value}")),
     "-p", "no:cacheprovider",
+    # anyio's pytest plugin is unused (the suites run on pytest-asyncio) and, imported before pytest
+    # starts (httpx imports anyio), would print a PytestAssertRewriteWarning on every run.
+    "-p", "no:anyio",
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import httpx
 
 from conformance.client import (
     UNREACHABLE_ERRORS,
+    HttpClient,
     ResponseTooLarge,
     TargetUnreachable,
     gateway_page,
@@ -123,9 +124,15 @@ class BayeuxClient:
         msg.update(fields)
         return msg
 
-    async def send(self, messages: list[Message], read_timeout_s: float | None = None) -> BayeuxResponse:
+    async def send(
+        self,
+        messages: list[Message],
+        read_timeout_s: float | None = None,
+        sent: asyncio.Event | None = None,
+    ) -> BayeuxResponse:
         """POST one batch of messages; records both ways and delivers any data messages. The whole
-        exchange has one deadline: the read timeout (a held connect's: its hold plus timeout_s)."""
+        exchange has one deadline: the read timeout (a held connect's: its hold plus timeout_s).
+        `sent` is set once the whole request has been written to the socket."""
         content = json.dumps(messages).encode("utf-8")
         timeout = httpx.Timeout(self.timeout_s, read=read_timeout_s or self.timeout_s)
         request = self.http.build_request(
@@ -135,6 +142,10 @@ class BayeuxClient:
             timeout=timeout,
             headers={"Content-Type": "application/json;charset=UTF-8", **self.headers},
         )
+        if sent is not None and isinstance(self.http, HttpClient):
+            self.http.bodies_written.watch(content, sent)
+        elif sent is not None:  # another httpx transport: httpcore's trace hook
+            request.extensions["trace"] = _on_written(sent)
         channels = ", ".join(str(m.get("channel")) for m in messages)
         self.transcript.add(EntryKind.BAYEUX_OUT, self.actor, channels, content.decode("utf-8"))
         try:
@@ -145,6 +156,9 @@ class BayeuxClient:
         except UNREACHABLE_ERRORS as err:
             self.transcript.add(EntryKind.BAYEUX_IN, self.actor, f"{channels}: no answer: {err!r}")
             raise unreachable(f"POST {self.url} ({channels})", err) from err
+        finally:
+            if isinstance(self.http, HttpClient):
+                self.http.bodies_written.forget(content)
         if is_gateway_page(response.status_code, text):
             self.transcript.add(
                 EntryKind.BAYEUX_IN, self.actor, f"HTTP {response.status_code}, {Failure.GATEWAY}", text
@@ -218,14 +232,19 @@ class BayeuxClient:
         await self._changed()
         return replies
 
-    async def connect_once(self, timeout_ms: int | None = None) -> BayeuxResponse:
-        """One /meta/connect (with `advice.timeout` when given), read timeout above the advised hold."""
+    async def connect_once(
+        self, timeout_ms: int | None = None, sent: asyncio.Event | None = None
+    ) -> BayeuxResponse:
+        """One /meta/connect (with `advice.timeout` when given), read timeout above the advised hold;
+        `sent` is set once the request is on the wire."""
         fields: dict[str, Any] = {"connectionType": LONG_POLLING}
         if timeout_ms is not None:
             fields["advice"] = {"timeout": timeout_ms}
         hold_s = (timeout_ms if timeout_ms is not None else int(self.advice.get("timeout", 30000))) / 1000
         self.connects += 1
-        return await self.send([self.message(CONNECT, **fields)], read_timeout_s=hold_s + self.timeout_s)
+        return await self.send(
+            [self.message(CONNECT, **fields)], read_timeout_s=hold_s + self.timeout_s, sent=sent
+        )
 
     async def disconnect(self) -> None:
         """Stop the loop and say goodbye; never raises for a network failure."""
@@ -262,12 +281,17 @@ class BayeuxClient:
         return self._loop_task is not None and not self._loop_task.done()
 
     async def wait_held(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait until a connect request is in flight."""
+        """Wait until a connect request of the loop is on the wire."""
         await asyncio.wait_for(self._held_event.wait(), timeout)
 
-    async def drop_connect(self) -> None:
-        """Abort the connect in flight (closing its TCP connection); the loop reconnects at once."""
+    async def drop_connect(self, barrier: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Abort the connect in flight (closing its TCP connection); the loop reconnects at once.
+        `barrier`, a round trip to the same server, is made twice before the drop so that the server
+        has taken the connect in (its bytes arrived before the barrier's)."""
         await self.wait_held(self.timeout_s)
+        if barrier is not None:
+            await barrier()
+            await barrier()
         held = self._held
         if held is None or held.done():
             return
@@ -340,8 +364,7 @@ class BayeuxClient:
                 await asyncio.sleep(interval_ms / 1000)  # the server's advised pause between connects
 
     async def _held_connect(self, timeout_ms: int | None) -> BayeuxResponse:
-        self._held = asyncio.ensure_future(self.connect_once(timeout_ms))
-        self._held_event.set()
+        self._held = asyncio.ensure_future(self.connect_once(timeout_ms, sent=self._held_event))
         try:
             return await self._held
         except asyncio.CancelledError:
@@ -365,6 +388,16 @@ class BayeuxClient:
             return False
         self.transcript.note(self.actor, f"re-handshake done, resubscribed to {', '.join(channels)}")
         return True
+
+
+def _on_written(sent: asyncio.Event) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """An httpx trace hook that sets `sent` when the request body has been written."""
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_body.complete"):
+            sent.set()
+
+    return trace
 
 
 class _Dropped(Exception):

@@ -89,20 +89,51 @@ class ResponseTooLarge(TargetUnreachable):
     """The server's answer is bigger than MAX_BODY_BYTES: an ERROR naming the size."""
 
 
-def make_http(timeout_s: float, verify_tls: bool | str = True) -> httpx.AsyncClient:
+class BodiesWritten:
+    """Events set once a request body has been written to its socket (aiohttp's trace hook), keyed
+    by the body's bytes: a Bayeux batch carries its clientId and message ids, so bodies are unique."""
+
+    def __init__(self) -> None:
+        self._pending: dict[bytes, asyncio.Event] = {}
+
+    def watch(self, body: bytes, written: asyncio.Event) -> None:
+        self._pending[body] = written
+
+    def forget(self, body: bytes) -> None:
+        self._pending.pop(body, None)
+
+    async def chunk_sent(self, _session: object, _context: object, params: Any) -> None:
+        written = self._pending.pop(bytes(params.chunk), None)
+        if written is not None:
+            written.set()
+
+
+class HttpClient(HttpxAiohttpClient):
     """An httpx client on the aiohttp transport (about twice as fast on loopback). Cookies live only
     in httpx's jar, so what is sent is exactly what the caller builds."""
-    ctx = _ssl_context(verify_tls)
 
-    def session() -> aiohttp.ClientSession:
-        # An idle connection is dropped before the server's keep-alive ends it (uvicorn: 5 s): reusing
-        # one the server is closing fails the next request unwritten ("Cannot write to closing transport").
-        connector = aiohttp.TCPConnector(ssl=ctx, limit=100, keepalive_timeout=IDLE_CONNECTION_S)
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+    def __init__(self, timeout_s: float, verify_tls: bool | str) -> None:
+        ctx = _ssl_context(verify_tls)
+        self.bodies_written = BodiesWritten()
+        tracing = aiohttp.TraceConfig()
+        tracing.on_request_chunk_sent.append(self.bodies_written.chunk_sent)
 
-    # verify=ctx: the transport would otherwise load the CA bundle once more (its context is unused)
-    transport = AiohttpTransport(verify=ctx, client=session)
-    return HttpxAiohttpClient(transport=transport, timeout=httpx.Timeout(timeout_s))
+        def session() -> aiohttp.ClientSession:
+            # An idle connection is dropped before the server's keep-alive ends it (uvicorn: 5 s): reusing
+            # one the server is closing fails the next request unwritten ("Cannot write to closing
+            # transport").
+            connector = aiohttp.TCPConnector(ssl=ctx, limit=100, keepalive_timeout=IDLE_CONNECTION_S)
+            return aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trace_configs=[tracing]
+            )
+
+        # verify=ctx: the transport would otherwise load the CA bundle once more (its context is unused)
+        transport = AiohttpTransport(verify=ctx, client=session)
+        super().__init__(transport=transport, timeout=httpx.Timeout(timeout_s))
+
+
+def make_http(timeout_s: float, verify_tls: bool | str = True) -> HttpClient:
+    return HttpClient(timeout_s, verify_tls)
 
 
 @functools.lru_cache(maxsize=8)

@@ -160,7 +160,8 @@ async def test_connect_dropped_while_queue_empty_loses_and_repeats_nothing(accep
     for i in range(5):
         await chat.customer.send(f"before drop {i}")
         await owner.send_message(chat.id, f"reply {i}")  # the last batch delivered is about the chat
-        await owner.bayeux.drop_connect()  # the queue is empty: everything produced has arrived
+        # the queue is empty: everything produced has arrived; the server holds the dropped connect
+        await owner.bayeux.drop_connect(barrier=owner.client.me)
     history = await owner.request_history(chat.id)
     await settle(owner)
     violations = check_agent(profile, log_of(owner, chat.id), history, who=owner.name)
@@ -187,7 +188,9 @@ async def test_second_client_dropping_its_connect_gets_every_message_once(
     since = owner.notifications.mark()
     try:
         for i in range(5):
-            held = asyncio.ensure_future(second.connect_once(30_000))
+            on_wire = asyncio.Event()
+            held = asyncio.ensure_future(second.connect_once(30_000, sent=on_wire))
+            await asyncio.wait_for(on_wire.wait(), target.timeout_s)
             await owner.client.me()  # two round trips: the held connect has reached the server
             await owner.client.me()
             held.cancel()

@@ -22,9 +22,9 @@ from typing import Any
 
 import aiohttp
 
+from conformance.protocol import DEFAULT_PROFILE as P
+from conformance.protocol.names import Channel, Field, Notice, Operation, RoutingKey
 from conformance.simulator.accounts import SERVICE
-from conformance.spec import DEFAULT_PROFILE as P
-from conformance.spec.names import Channel, Field, Notice, Operation, RoutingKey
 
 HTTP = P.http
 OP = P.wire(Field.OPERATION)

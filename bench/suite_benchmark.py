@@ -150,8 +150,8 @@ def run_suite(workers: int | None, extra: list[str]) -> dict[str, Any]:
 
 def _session(url: str, user: str = "alice") -> tuple[str, dict[str, str]]:
     """Log in with http.client: (the session cookie header, the CSRF header pair)."""
-    from conformance.spec import DEFAULT_PROFILE as P
-    from conformance.spec.names import Field, Operation
+    from conformance.protocol import DEFAULT_PROFILE as P
+    from conformance.protocol.names import Field, Operation
 
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port)
@@ -175,9 +175,9 @@ def _session(url: str, user: str = "alice") -> tuple[str, dict[str, str]]:
 
 def _chat_for(url: str, cookie: str, csrf: dict[str, str]) -> str:
     """A customer's chat routed to alice, accepted: its interaction id."""
+    from conformance.protocol import DEFAULT_PROFILE as P
+    from conformance.protocol.names import Field, Operation, RoutingKey
     from conformance.simulator.accounts import SERVICE
-    from conformance.spec import DEFAULT_PROFILE as P
-    from conformance.spec.names import Field, Operation, RoutingKey
 
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port)
@@ -207,9 +207,9 @@ def _chat_for(url: str, cookie: str, csrf: dict[str, str]) -> str:
 def bare_loops(seconds: float) -> dict[str, float]:
     """SendMessage requests/s: http.client keep-alive, and the suite's httpx client."""
     from conformance.client import make_http
+    from conformance.protocol import DEFAULT_PROFILE as P
+    from conformance.protocol.names import Field, Operation
     from conformance.simulator.server import ReferenceServer
-    from conformance.spec import DEFAULT_PROFILE as P
-    from conformance.spec.names import Field, Operation
 
     with ReferenceServer() as server:
         cookie, csrf = _session(server.url)

@@ -14,7 +14,7 @@ from conformance.client import AgentClient, Reply
 from conformance.customer import CHAT_ENDED, CustomerClient, messages_of
 from conformance.expect import NonConformance
 from conformance.notifications import Notification, NotificationLog
-from conformance.spec import (
+from conformance.protocol import (
     Channel,
     ChannelState,
     Field,

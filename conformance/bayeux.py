@@ -24,7 +24,7 @@ from conformance.client import (
     send_whole,
     unreachable,
 )
-from conformance.spec.bayeux import (
+from conformance.protocol.bayeux import (
     CONNECT,
     DISCONNECT,
     HANDSHAKE,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
+from conformance.protocol import ProfileError, load_profile
 from conformance.reporting.expectations import load_expectations
 from conformance.reporting.selection import Selector
 from conformance.reporting.summary import (
@@ -22,7 +23,6 @@ from conformance.reporting.summary import (
     exit_status,
     write_reports,
 )
-from conformance.spec import ProfileError, load_profile
 from conformance.suite_settings import SETTINGS
 from conformance.target import TargetError, make_target, preflight
 

@@ -17,7 +17,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
-from conformance.spec import Field, Operation, Profile
+from conformance.protocol import Field, Operation, Profile
 from conformance.transcript import RUN, EntryKind, Secret, Transcript, format_headers, redact_shapes
 from conformance.transport import (
     Failure,

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from conformance.client import Reply, exchange, make_http
-from conformance.spec import Profile, Status
+from conformance.protocol import Profile, Status
 from conformance.transcript import EntryKind, Secret, Transcript
 
 # Form fields and reply keys of the GMS Chat API v2 (section 5).

@@ -16,7 +16,7 @@ from conformance.notifications import (
     interaction_of,
     matched,
 )
-from conformance.spec import CATALOGUE, Level, Profile, State, Status
+from conformance.protocol import CATALOGUE, Level, Profile, State, Status
 
 if TYPE_CHECKING:
     from conformance.actors import Agent

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY, Agent, AgentSpec, Customer
-from conformance.spec import Operation, Position, State
+from conformance.protocol import Operation, Position, State
 from conformance.transcript import Transcript
 
 RUN_ID = uuid.uuid4().hex[:8]

@@ -15,7 +15,7 @@ from conformance.notifications import (
     Notification,
     interaction_of,
 )
-from conformance.spec import (
+from conformance.protocol import (
     Channel,
     ChannelState,
     Kind,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.spec import Channel, Kind, Profile
+from conformance.protocol import Channel, Kind, Profile
 
 # Keys of the notification payloads (section 3.1); their values are profile data, the keys are fixed.
 MESSAGE_TYPE = "messageType"

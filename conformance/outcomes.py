@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from conformance.expect import NonConformance
+from conformance.protocol import CATALOGUE, Requirement
 from conformance.reporting.summary import Outcome, TestResult, blocked, classify
-from conformance.spec import CATALOGUE, Requirement
 
 
 def nonconformance_of(error: BaseException | None) -> NonConformance | None:

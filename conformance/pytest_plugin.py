@@ -23,6 +23,7 @@ from conformance.deadlines import MISSED
 from conformance.expect import NonConformance
 from conformance.fixtures import LEFT_BEHIND
 from conformance.outcomes import classify_failure
+from conformance.protocol import CATALOGUE, load_profile
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
 from conformance.reporting.junit import align_junit
@@ -41,7 +42,6 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.reporting.terminal import verdict_table
-from conformance.spec import CATALOGUE, load_profile
 from conformance.target import Target, open_target
 from conformance.transcript import Transcript
 

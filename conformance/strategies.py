@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-from conformance.spec import names
-from conformance.spec.names import INTERACTION_OPERATIONS, Field, Operation, Status
-from conformance.spec.profile import Profile
+from conformance.protocol import names
+from conformance.protocol.names import INTERACTION_OPERATIONS, Field, Operation, Status
+from conformance.protocol.profile import Profile
 
 T = TypeVar("T")
 

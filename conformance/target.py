@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from conformance.config import AgentConfig, Config
-from conformance.spec import Profile, Status, load_profile
+from conformance.protocol import Profile, Status, load_profile
 from conformance.transport import Failure, failure_of, is_gateway_page
 
 PREFLIGHT_DEADLINE_S = 5.0
@@ -83,7 +83,7 @@ def open_target(config: Config) -> Iterator[Target]:
 # competed with the suite for the GIL (a full run took ~35% longer). It stops when its stdin closes.
 _SERVER_CODE = """import sys
 from conformance.simulator.server import ReferenceServer
-from conformance.spec import load_profile
+from conformance.protocol import load_profile
 with ReferenceServer(profile=load_profile(sys.argv[1] or None)) as server:
     print(server.url, flush=True)
     sys.stdin.read()

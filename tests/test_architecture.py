@@ -44,14 +44,14 @@ def modules(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", modules(PACKAGE / "spec"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", modules(PACKAGE / "protocol"), ids=lambda p: p.name)
 def test_spec_imports_nothing_else_of_ours(path: Path) -> None:
-    assert {m for m in ours(path) if not m.startswith("conformance.spec")} == set()
+    assert {m for m in ours(path) if not m.startswith("conformance.protocol")} == set()
 
 
 @pytest.mark.parametrize("path", modules(PACKAGE / "simulator"), ids=lambda p: p.name)
 def test_simulator_imports_only_spec_and_itself(path: Path) -> None:
-    allowed = ("conformance.spec", "conformance.simulator")
+    allowed = ("conformance.protocol", "conformance.simulator")
     assert {m for m in ours(path) if not m.startswith(allowed)} == set()
 
 

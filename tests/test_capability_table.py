@@ -1,7 +1,7 @@
 """The capability table of gws-chat-profile.md section 6, copied here by hand, against the profile data.
 
 The suite and the reference server both read their capabilities from the profile data
-(conformance/spec/gws-chat-8.5.toml), so a wrong row there would pass every self-test: this file is
+(conformance/protocol/gws-chat-8.5.toml), so a wrong row there would pass every self-test: this file is
 the second copy that catches it. Do not generate it from the data.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from conformance import match
+from conformance.protocol import DEFAULT_PROFILE, INTERACTION_OPERATIONS, Position, State
 from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.engine import Engine
-from conformance.spec import DEFAULT_PROFILE, INTERACTION_OPERATIONS, Position, State
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from conformance.spec import CATALOGUE, Level
+from conformance.protocol import CATALOGUE, Level
 
 LISTED = re.compile(r"^(?P<test>suites/\S+)\s+\[(?P<ids>[^\]]+)\]$")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.spec import DEFAULT_PROFILE, Operation, ProfileError, Status, load_profile
+from conformance.protocol import DEFAULT_PROFILE, Operation, ProfileError, Status, load_profile
 from tests.suite_process import clean_env
 
 

@@ -18,8 +18,8 @@ import attr
 import pytest
 from allure_commons.model2 import StatusDetails
 
+from conformance.protocol import Level, Requirement
 from conformance.reporting.summary import verdict_line
-from conformance.spec import Level, Requirement
 from conformance.transcript import RUN
 
 SEVERITY = {Level.MUST: "critical", Level.SHOULD: "normal"}

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from conformance.config import Config, redacted_target
-from conformance.spec import load_profile
+from conformance.protocol import load_profile
 from conformance.transcript import RUN, Redactor
 
 MANIFEST = "MANIFEST.sha256"

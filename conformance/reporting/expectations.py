@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.config import ConfigError
-from conformance.spec import CATALOGUE, Requirement
+from conformance.protocol import CATALOGUE, Requirement
 
 
 @dataclass(frozen=True)

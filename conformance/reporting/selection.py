@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from _pytest.mark.expression import Expression
 
 from conformance.config import ConfigError
-from conformance.spec import CATALOGUE, Requirement
+from conformance.protocol import CATALOGUE, Requirement
 
 
 class Selector:

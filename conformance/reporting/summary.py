@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from conformance.spec import CATALOGUE, Level, Requirement
+from conformance.protocol import CATALOGUE, Level, Requirement
 
 SUITE_NAME = "gws-conformance"
 

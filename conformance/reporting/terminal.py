@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from conformance.protocol import CATALOGUE, Requirement
 from conformance.reporting.summary import verdict_line
-from conformance.spec import CATALOGUE, Requirement
 
 COLUMNS = ("passed", "failed", "warning", "error", "blocked", "skipped", "xfailed", "xpassed", "untested")
 

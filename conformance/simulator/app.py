@@ -24,10 +24,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from conformance.protocol.names import Channel, Status
+from conformance.protocol.profile import Profile
 from conformance.simulator.bayeux_server import AuthFailure, BayeuxServer, JsonResponse
 from conformance.simulator.limits import MAX_FORM_BYTES, MAX_SESSIONS
-from conformance.spec.names import Channel, Status
-from conformance.spec.profile import Profile
 
 if TYPE_CHECKING:
     from conformance.simulator.engine import Engine, Outcome

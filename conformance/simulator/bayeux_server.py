@@ -26,8 +26,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from conformance.spec import names
-from conformance.spec.bayeux import (
+from conformance.protocol import names
+from conformance.protocol.bayeux import (
     CONNECT,
     DISCONNECT,
     HANDSHAKE,
@@ -37,7 +37,7 @@ from conformance.spec.bayeux import (
     UNSUBSCRIBE,
     VERSION,
 )
-from conformance.spec.profile import DEFAULT_PROFILE
+from conformance.protocol.profile import DEFAULT_PROFILE
 
 OVERSTAY_S = 3.0  # fault idle-connect-overstays
 

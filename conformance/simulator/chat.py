@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from conformance.spec import MessageType, ParticipantType, Position, Profile, Visibility
+from conformance.protocol import MessageType, ParticipantType, Position, Profile, Visibility
 
 
 class Role(Enum):

@@ -7,19 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from conformance.simulator.accounts import AgentAccount
-from conformance.simulator.chat import (
-    Chat,
-    Event,
-    Member,
-    Role,
-    Sender,
-    render_event,
-    render_participants,
-)
-from conformance.simulator.limits import EVENT_UNITS, MAX_LIVE_CHATS, MAX_STORED_UNITS
-from conformance.simulator.validation import Refusal
-from conformance.spec import (
+from conformance.protocol import (
     INTERACTION_OPERATIONS,
     Channel,
     Kind,
@@ -34,6 +22,18 @@ from conformance.spec import (
     Status,
     Visibility,
 )
+from conformance.simulator.accounts import AgentAccount
+from conformance.simulator.chat import (
+    Chat,
+    Event,
+    Member,
+    Role,
+    Sender,
+    render_event,
+    render_participants,
+)
+from conformance.simulator.limits import EVENT_UNITS, MAX_LIVE_CHATS, MAX_STORED_UNITS
+from conformance.simulator.validation import Refusal
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance.protocol import MessageType, ParticipantType, Status, Visibility
 from conformance.simulator.chat import Chat, Role, Sender, render_event
 from conformance.simulator.core import Core, Outcome, Outgoing, new_token
 from conformance.simulator.limits import (
@@ -13,7 +14,6 @@ from conformance.simulator.limits import (
     MAX_USER_DATA_VALUE_LENGTH,
 )
 from conformance.simulator.validation import Refusal, check_string, invalid, missing
-from conformance.spec import MessageType, ParticipantType, Status, Visibility
 
 ACTIONS = ("send", "refresh", "startTyping", "stopTyping", "disconnect")
 _TYPING = {"startTyping": MessageType.TYPING_STARTED, "stopTyping": MessageType.TYPING_STOPPED}

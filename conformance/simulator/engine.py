@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hmac
 
+from conformance.protocol import ChannelState, Field, Kind, Operation, Status
 from conformance.simulator.accounts import AgentAccount
 from conformance.simulator.chat import Role
 from conformance.simulator.core import Channel, Outcome, Outgoing
 from conformance.simulator.customer_side import CustomerSide
 from conformance.simulator.operations import InteractionOperations
 from conformance.simulator.validation import Refusal, check_string, invalid
-from conformance.spec import ChannelState, Field, Kind, Operation, Status
 
 __all__ = ["AgentAccount", "Engine", "Outcome", "Outgoing"]
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conformance.simulator.chat import Chat, Member, Role, Sender
-from conformance.simulator.core import Core, Outcome, Outgoing
-from conformance.simulator.validation import Refusal, check_event_id, check_string, invalid, missing
-from conformance.spec import (
+from conformance.protocol import (
     INTERACTION_OPERATIONS,
     Field,
     MessageType,
@@ -18,6 +15,9 @@ from conformance.spec import (
     Status,
     Visibility,
 )
+from conformance.simulator.chat import Chat, Member, Role, Sender
+from conformance.simulator.core import Core, Outcome, Outgoing
+from conformance.simulator.validation import Refusal, check_event_id, check_string, invalid, missing
 
 Handler = Callable[[Chat, Member, dict, list[Outgoing]], dict]
 _TYPING = (MessageType.TYPING_STARTED, MessageType.TYPING_STOPPED)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
+from conformance.protocol.profile import DEFAULT_PROFILE, Profile
 from conformance.simulator.accounts import SERVICE, built_in_agents
 from conformance.simulator.app import build_app
 from conformance.simulator.faults import check_fault_names
 from conformance.simulator.limits import LOOPBACK_HOSTS
-from conformance.spec.profile import DEFAULT_PROFILE, Profile
 
 if TYPE_CHECKING:
     from conformance.simulator.engine import Engine

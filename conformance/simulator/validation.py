@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.spec import Status
+from conformance.protocol import Status
 
 
 class Refusal(Exception):

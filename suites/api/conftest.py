@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from conformance.actors import TAG_KEY, Agent, Customer
 from conformance.client import Reply
-from conformance.spec import Profile
+from conformance.protocol import Profile
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conformance import expect
-from conformance.spec import Operation, Status
+from conformance.protocol import Operation, Status
 
 USER_FIELDS = ("id", "userName", "firstName", "lastName", "uri")
 LEAKS = re.compile(r"Traceback|\bFile \"|\.py\b|/usr/|/home/|site-packages|\bat [\w.$]+\(", re.I)

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.customer import CHAT_ENDED, SECURE_KEY, USER_ID, messages_of
-from conformance.spec import MessageType, ParticipantType, Status, Visibility
+from conformance.protocol import MessageType, ParticipantType, Status, Visibility
 
 
 @pytest.mark.requirement("CUSTOMER-01")

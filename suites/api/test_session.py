@@ -7,7 +7,7 @@ import pytest
 from conformance import expect, match
 from conformance.actors import Agent, AgentSpec
 from conformance.notifications import INTERACTION
-from conformance.spec import Channel, ChannelState, Field, Operation, Status
+from conformance.protocol import Channel, ChannelState, Field, Operation, Status
 
 
 @pytest.mark.requirement("SESSION-01")

@@ -6,7 +6,15 @@ import pytest
 
 from conformance import expect, match
 from conformance.notifications import INTERACTION, NOTIFICATION_TYPE
-from conformance.spec import INTERACTION_OPERATIONS, MessageType, Notice, Operation, Position, State, Status
+from conformance.protocol import (
+    INTERACTION_OPERATIONS,
+    MessageType,
+    Notice,
+    Operation,
+    Position,
+    State,
+    Status,
+)
 
 NOT_VALID = {Status.INVALID_PARAMETER}
 GONE = {Status.INVALID_PARAMETER, Status.NOT_FOUND}

@@ -8,7 +8,7 @@ import pytest
 
 from conformance import expect
 from conformance.client import AgentClient, Reply, RequestHung
-from conformance.spec import Field, Operation, Status
+from conformance.protocol import Field, Operation, Status
 
 MISSING, INVALID, NOT_FOUND = Status.MISSING_PARAMETER, Status.INVALID_PARAMETER, Status.NOT_FOUND
 

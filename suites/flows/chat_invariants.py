@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.spec import Profile
-from conformance.spec.names import Kind, MessageType, Notice, Position, State, Visibility
+from conformance.protocol import Profile
+from conformance.protocol.names import Kind, MessageType, Notice, Position, State, Visibility
 
 _RANK = {State.INVITED: 0, State.PROCESSING: 1, State.COMPLETED: 2}
 

@@ -22,7 +22,7 @@ from conformance import expect, match
 from conformance.actors import Agent, Customer
 from conformance.fixtures import Chat, cleanup
 from conformance.notifications import Notification
-from conformance.spec import ChannelState, MessageType, Position, Profile, State, Visibility
+from conformance.protocol import ChannelState, MessageType, Position, Profile, State, Visibility
 from conformance.transcript import Transcript
 from suites.flows.chat_invariants import (
     Violation,

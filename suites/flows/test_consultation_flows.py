@@ -13,7 +13,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.spec import MessageType, Operation, Position, Profile, State, Status, Visibility
+from conformance.protocol import MessageType, Operation, Position, Profile, State, Status, Visibility
 from suites.flows.steps import (
     ChatBook,
     customer_sees,

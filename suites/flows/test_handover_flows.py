@@ -12,7 +12,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.spec import MessageType, Operation, Position, Profile, Visibility
+from conformance.protocol import MessageType, Operation, Position, Profile, Visibility
 from suites.flows.chat_invariants import check_customer, check_history_complete, raise_first
 from suites.flows.steps import (
     ChatBook,

@@ -10,7 +10,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import TAG_KEY
-from conformance.spec import MessageType, Position, State
+from conformance.protocol import MessageType, Position, State
 from suites.flows.steps import accept_history, barrier, customer_sees, exactly, sole_holder_or_skip, texts_of
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conformance import expect
 from conformance.client import Reply, RequestHung
-from conformance.spec import Operation, Position
+from conformance.protocol import Operation, Position
 from conformance.strategies import Case, Shape, errors_only
 
 KEEPS_POSITION = (Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY)

@@ -23,7 +23,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 from conformance import expect
 from conformance.actors import TAG_KEY, Agent
 from conformance.notifications import NOTIFICATION_TYPE
-from conformance.spec import (
+from conformance.protocol import (
     INTERACTION_OPERATIONS,
     Field,
     MessageType,

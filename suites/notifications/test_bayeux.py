@@ -22,7 +22,7 @@ from conformance.bayeux import (
 )
 from conformance.client import basic_header, make_http
 from conformance.notifications import Notification
-from conformance.spec import Channel, MessageType
+from conformance.protocol import Channel, MessageType
 
 Raw = Callable[..., BayeuxClient]
 

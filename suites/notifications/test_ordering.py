@@ -14,7 +14,7 @@ import pytest
 from conformance import expect, match
 from conformance.actors import Agent
 from conformance.bayeux import BayeuxClient
-from conformance.spec import Channel, MessageType, Operation, Position, Visibility
+from conformance.protocol import Channel, MessageType, Operation, Position, Visibility
 from suites.flows.chat_invariants import check_agent, check_customer, check_history_complete, raise_first
 from suites.flows.steps import chats, keeps_requirement, log_of, party_checks, profile, relabel, settle
 

@@ -16,7 +16,7 @@ from conformance.actors import Agent, Customer
 from conformance.client import Reply
 from conformance.customer import messages_of
 from conformance.notifications import NOTIFICATION_TYPE
-from conformance.spec import MessageType, Notice, Operation, Position, Profile, Status, Visibility
+from conformance.protocol import MessageType, Notice, Operation, Position, Profile, Status, Visibility
 
 # Keys of a message object (profile section 3.1); the profile data names only request fields.
 INDEX, TYPE, TEXT, FROM, VISIBILITY, PARTICIPANT_ID, NICKNAME = (

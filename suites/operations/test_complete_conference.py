@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import expect, match
-from conformance.spec import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY
-from conformance.spec import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY
-from conformance.spec import MessageType, Operation, Position, State, Status
+from conformance.protocol import MessageType, Operation, Position, State, Status
 from suites.operations.conftest import (
     brief,
     customer_transcript,

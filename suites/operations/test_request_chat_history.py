@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.client import OMIT
-from conformance.spec import Operation, Status
+from conformance.protocol import Operation, Status
 from suites.operations.conftest import (
     brief,
     index_of,

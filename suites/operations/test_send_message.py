@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.client import OMIT
-from conformance.spec import MessageType, Operation, Status, Visibility
+from conformance.protocol import MessageType, Operation, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,

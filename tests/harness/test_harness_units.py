@@ -11,7 +11,7 @@ from conformance import expect, match
 from conformance.client import Reply
 from conformance.expect import NonConformance
 from conformance.notifications import EventTimeout, Notification, NotificationLog
-from conformance.spec import DEFAULT_PROFILE, MessageType, Status, load_profile
+from conformance.protocol import DEFAULT_PROFILE, MessageType, Status, load_profile
 from conformance.transcript import REDACTED, Transcript
 
 P = DEFAULT_PROFILE
@@ -37,7 +37,7 @@ def test_transcript_redacts_secrets_and_secret_headers() -> None:
 
 def _n(seq: int, data: dict) -> Notification:
     return Notification(
-        seq, P.wire(__import__("conformance.spec", fromlist=["Channel"]).Channel.INTERACTIONS), data, 0.0
+        seq, P.wire(__import__("conformance.protocol", fromlist=["Channel"]).Channel.INTERACTIONS), data, 0.0
     )
 
 

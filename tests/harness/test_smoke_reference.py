@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from conformance import match
 from conformance.actors import Agent, AgentSpec, Customer
-from conformance.spec import DEFAULT_PROFILE, MessageType, Position, State
+from conformance.protocol import DEFAULT_PROFILE, MessageType, Position, State
 from conformance.transcript import Transcript
 
 PROFILE = DEFAULT_PROFILE

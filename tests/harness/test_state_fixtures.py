@@ -5,7 +5,7 @@ from __future__ import annotations
 from conformance import expect, match
 from conformance.actors import Agent
 from conformance.fixtures import Chat
-from conformance.spec import Position, State
+from conformance.protocol import Position, State
 
 
 async def test_invited_chat_is_invited(invited_chat: Chat) -> None:

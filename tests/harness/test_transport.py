@@ -24,7 +24,7 @@ from conformance.client import (
 )
 from conformance.config import AgentConfig
 from conformance.customer import CustomerClient
-from conformance.spec import DEFAULT_PROFILE
+from conformance.protocol import DEFAULT_PROFILE
 from conformance.target import Target, TargetError, preflight
 from conformance.transcript import Transcript
 from conformance.transport import Failure, failure_of, is_gateway_page

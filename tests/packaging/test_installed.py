@@ -65,7 +65,7 @@ def test_the_wheel_ships_the_suites_the_profile_and_the_report_tool(wheel: Path)
     expected = {
         "suites/__init__.py", "suites/api/conftest.py", "suites/operations/conftest.py",
         "suites/flows/conftest.py", "suites/fuzz/conftest.py", "suites/operations/test_accept.py",
-        "conformance/spec/gws-chat-8.5.toml", "conformance/spec/requirements.toml",
+        "conformance/protocol/gws-chat-8.5.toml", "conformance/protocol/requirements.toml",
         "conformance/reporting/npm/package.json", "conformance/reporting/npm/package-lock.json",
         "conformance/pytest-suites.ini",
     }

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.protocol.profile import DEFAULT_PROFILE
 from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.engine import Engine
 from conformance.simulator.server import ReferenceServer
-from conformance.spec.profile import DEFAULT_PROFILE
 from tests.suite_process import clean_env
 
 RUN_DEADLINE_S = 120

@@ -6,9 +6,9 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from conformance.protocol import CATALOGUE
 from conformance.reporting.html import report_name
 from conformance.reporting.sequence import render_svg
-from conformance.spec import CATALOGUE
 from conformance.transcript import EntryKind, Transcript
 from tests.reports.conftest import FLOW_TEST, FaultRun
 

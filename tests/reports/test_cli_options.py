@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.spec import CATALOGUE
+from conformance.protocol import CATALOGUE
 from tests.reports.conftest import PASSWORDS, FaultRun, cli, run_suite
 
 LISTED = re.compile(r"^(suites/\S+)  \[([A-Z0-9, -]+)\]$")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.spec import DEFAULT_PROFILE
+from conformance.protocol import DEFAULT_PROFILE
 from tests.suite_process import clean_env as suite_process_env
 
 NOTIFICATIONS_PATH = DEFAULT_PROFILE.http.notifications_path

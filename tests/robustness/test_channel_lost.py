@@ -10,7 +10,7 @@ import pytest
 from conformance.bayeux import BayeuxClient
 from conformance.client import make_http
 from conformance.notifications import ChannelLost, EventTimeout, NotificationLog
-from conformance.spec import DEFAULT_PROFILE
+from conformance.protocol import DEFAULT_PROFILE
 from conformance.transcript import Transcript
 from tests.robustness.harness import free_port
 

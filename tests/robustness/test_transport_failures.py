@@ -8,7 +8,7 @@ import re
 import threading
 from pathlib import Path
 
-from conformance.spec import DEFAULT_PROFILE, Operation
+from conformance.protocol import DEFAULT_PROFILE, Operation
 from tests.robustness.harness import (
     GATEWAY_PAGE,
     Proxy,

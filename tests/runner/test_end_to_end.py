@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.protocol import CATALOGUE, load_profile
 from conformance.simulator.server import ReferenceServer, target_toml
-from conformance.spec import CATALOGUE, load_profile
 from tests.suite_process import clean_env
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.protocol import CATALOGUE
 from conformance.reporting.summary import (
     Outcome,
     RunInfo,
@@ -19,7 +20,6 @@ from conformance.reporting.summary import (
     verdict,
     write_reports,
 )
-from conformance.spec import CATALOGUE
 
 O = Outcome  # noqa: E741
 

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.protocol import CATALOGUE, Level
 from conformance.simulator.faults import FAULTS
 from conformance.simulator.server import ReferenceServer
-from conformance.spec import CATALOGUE, Level
 from tests.suite_process import clean_env
 
 RUN_DEADLINE_S = 300

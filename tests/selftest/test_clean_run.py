@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.spec import CATALOGUE
+from conformance.protocol import CATALOGUE
 from tests.suite_process import clean_env
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.protocol import CATALOGUE, Level
 from conformance.simulator.faults import FAULTS
 from conformance.simulator.server import ReferenceServer
-from conformance.spec import CATALOGUE, Level
 from tests.selftest.runs import expected_outcome, one_fault_per_area, run_suite, whole_run, write_target
 
 README_FAULT = "accept-participants-first"  # the README walkthrough's example

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
+from conformance.protocol import Channel
 from conformance.simulator.faults import FAULTS
-from conformance.spec import Channel
 
 from .world import World, caps, first, last, told
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.protocol import DEFAULT_PROFILE
 from conformance.simulator import core, limits
 from conformance.simulator.accounts import SERVICE
-from conformance.spec import DEFAULT_PROFILE
 
 from .world import World
 

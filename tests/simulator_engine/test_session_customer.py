@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.spec import Channel
+from conformance.protocol import Channel
 
 from .world import BASE, World, told
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from conformance.protocol import DEFAULT_PROFILE, Channel
 from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.engine import Engine, Outcome
-from conformance.spec import DEFAULT_PROFILE, Channel
 
 FIXED = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
 BASE = "http://127.0.0.1:8090"

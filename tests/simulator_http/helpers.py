@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from conformance.spec.names import Channel, Field, Notice, Operation, RoutingKey, State
-from conformance.spec.profile import DEFAULT_PROFILE
+from conformance.protocol.names import Channel, Field, Notice, Operation, RoutingKey, State
+from conformance.protocol.profile import DEFAULT_PROFILE
 
 HTTP = DEFAULT_PROFILE.http
 NOTIFY = HTTP.notifications_path

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.protocol import DEFAULT_PROFILE, Field, Operation
 from conformance.simulator import app as app_module
 from conformance.simulator import limits
 from conformance.simulator.server import ReferenceServer, is_loopback
-from conformance.spec import DEFAULT_PROFILE, Field, Operation
 from tests.simulator_http.helpers import CHANNELS, HTTP, NOTIFY, basic, data_of, login
 
 READY = {DEFAULT_PROFILE.wire(Field.OPERATION): DEFAULT_PROFILE.wire(Operation.READY)}

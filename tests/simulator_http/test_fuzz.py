@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.protocol.names import Field, Operation
+from conformance.protocol.profile import DEFAULT_PROFILE
 from conformance.simulator.server import ReferenceServer
-from conformance.spec.names import Field, Operation
-from conformance.spec.profile import DEFAULT_PROFILE
 from tests.simulator_http.helpers import HTTP, NOTIFY, basic
 
 P = DEFAULT_PROFILE

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.protocol import load_profile
 from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.server import ReferenceServer, target_toml
-from conformance.spec import load_profile
 
 
 def test_start_answers_and_stop_is_quick() -> None:

@@ -1,7 +1,7 @@
 """The protocol as data, no I/O beyond reading the packaged profile files. Imports nothing else of ours."""
 
-from conformance.spec.catalogue import AREAS, CATALOGUE, Level, Requirement, load_catalogue
-from conformance.spec.names import (
+from conformance.protocol.catalogue import AREAS, CATALOGUE, Level, Requirement, load_catalogue
+from conformance.protocol.names import (
     INTERACTION_OPERATIONS,
     Channel,
     ChannelState,
@@ -17,7 +17,7 @@ from conformance.spec.names import (
     Status,
     Visibility,
 )
-from conformance.spec.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile
+from conformance.protocol.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile
 
 __all__ = [
     "AREAS",

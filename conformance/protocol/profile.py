@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from conformance.spec.names import (
+from conformance.protocol.names import (
     Channel,
     ChannelState,
     Field,

@@ -6,7 +6,7 @@
 - `barrier(agent, ready)`: a barrier that keeps the agent's channel state (the harness's
   `Agent.barrier` sends Ready, which would make a NotReady agent Ready and let routing invite it).
 - `log_of`, `party_checks`, `settle`: an agent's notifications about one chat, judged by the pure checks
-  of chat_invariants.py; `whole_chat_checks` judges every view of a chat against its history.
+  of conformance/chat_checks.py; `whole_chat_checks` judges every view of a chat against its history.
 - `status`, `party_left`, `member_stops`: the notifications a step produces, as the profile orders them.
 """
 
@@ -20,17 +20,17 @@ import pytest_asyncio
 
 from conformance import expect, match
 from conformance.actors import Agent, Customer
-from conformance.fixtures import Chat, cleanup
-from conformance.notifications import Notification
-from conformance.protocol import ChannelState, MessageType, Position, Profile, State, Visibility
-from conformance.transcript import Transcript
-from suites.flows.chat_invariants import (
+from conformance.chat_checks import (
     Violation,
     check_agent,
     check_customer,
     check_history_complete,
     raise_first,
 )
+from conformance.fixtures import Chat, cleanup
+from conformance.notifications import Notification
+from conformance.protocol import ChannelState, MessageType, Position, Profile, State, Visibility
+from conformance.transcript import Transcript
 
 
 @pytest.fixture

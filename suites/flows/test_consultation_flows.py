@@ -3,7 +3,7 @@ consultations that go nowhere (rejected, or left by the consultant).
 
 At every step each agent's notifications about the chat are checked exactly (after a barrier), the
 customer's transcript is polled for what it must show, and at the end every party's view is judged
-against a complete history (chat_invariants.py).
+against a complete history (conformance/chat_checks.py).
 """
 
 from __future__ import annotations

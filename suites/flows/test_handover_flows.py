@@ -12,8 +12,8 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
+from conformance.chat_checks import check_customer, check_history_complete, raise_first
 from conformance.protocol import MessageType, Operation, Position, Profile, Visibility
-from suites.flows.chat_invariants import check_customer, check_history_complete, raise_first
 from suites.flows.steps import (
     ChatBook,
     accept_history,

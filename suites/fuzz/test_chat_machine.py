@@ -22,6 +22,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 
 from conformance import expect
 from conformance.actors import TAG_KEY, Agent
+from conformance.chat_checks import check_agent, raise_first
 from conformance.notifications import NOTIFICATION_TYPE
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
@@ -33,7 +34,6 @@ from conformance.protocol import (
     State,
     Status,
 )
-from suites.flows.chat_invariants import check_agent, raise_first
 from suites.flows.steps import ChatBook, barrier, log_of
 
 TAKING_PART = {

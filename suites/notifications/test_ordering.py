@@ -1,7 +1,7 @@
 """Ordering across a whole chat (ORDER-01..04) and delivery across reconnects (NOTIFY-06).
 
 Each test records what every party saw and judges it with the pure checks of
-suites/flows/chat_invariants.py against a complete history taken by an agent still taking part.
+conformance/chat_checks.py against a complete history taken by an agent still taking part.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from conformance import expect, match
 from conformance.actors import Agent
 from conformance.bayeux import BayeuxClient
+from conformance.chat_checks import check_agent, check_customer, check_history_complete, raise_first
 from conformance.protocol import Channel, MessageType, Operation, Position, Visibility
-from suites.flows.chat_invariants import check_agent, check_customer, check_history_complete, raise_first
 from suites.flows.steps import chats, keeps_requirement, log_of, party_checks, profile, relabel, settle
 
 FIXTURES = (chats, profile)

@@ -17,8 +17,8 @@ from conformance.notifications import Notification, NotificationLog
 from conformance.protocol import (
     Channel,
     ChannelState,
+    ChatMessageType,
     Field,
-    MessageType,
     Operation,
     Position,
     Profile,
@@ -210,7 +210,7 @@ class Agent:
         return await expect.notification(
             self,
             requirement,
-            match.new_message(self.profile, interaction_id, MessageType.TEXT, text),
+            match.new_message(self.profile, interaction_id, ChatMessageType.TEXT, text),
             f"NewMessages with its text {text!r}",
             since,
         )
@@ -218,7 +218,7 @@ class Agent:
     async def send_typing(
         self, interaction_id: str, started: bool = True, requirement: str = "TYPING-01"
     ) -> Notification:
-        mtype = MessageType.TYPING_STARTED if started else MessageType.TYPING_STOPPED
+        mtype = ChatMessageType.TYPING_STARTED if started else ChatMessageType.TYPING_STOPPED
         since = await self._do(
             interaction_id, Operation.SEND_NOTIFICATION, requirement, notification=self.profile.wire(mtype)
         )

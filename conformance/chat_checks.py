@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.protocol import Profile
-from conformance.protocol.names import Kind, MessageType, Notice, Position, State, Visibility
+from conformance.protocol.names import (
+    ChatMessageType,
+    MessageType,
+    NotificationType,
+    Position,
+    State,
+    Visibility,
+)
 
 _RANK = {State.INVITED: 0, State.PROCESSING: 1, State.COMPLETED: 2}
 
@@ -37,14 +44,14 @@ def _not_one_to_n(indexes: list[Any]) -> str:
 
 
 def _messages_while_invited(items: list[Seen]) -> bool:
-    return any(s.notice == Notice.NEW_MESSAGES for s in items)
+    return any(s.notice == NotificationType.NEW_MESSAGES for s in items)
 
 
 @dataclass(frozen=True)
 class Seen:
     """One notification about the interaction, decoded with the profile."""
 
-    notice: Notice | None
+    notice: NotificationType | None
     state: State | None
     capabilities: frozenset[str] | None
     messages: tuple[dict[str, Any], ...]
@@ -54,14 +61,14 @@ class Seen:
         name = self.notice.value if self.notice else "?"
         if self.state is not None:
             return f"{name}({self.state.value})"
-        if self.messages and self.notice == Notice.NEW_MESSAGES:
+        if self.messages and self.notice == NotificationType.NEW_MESSAGES:
             msg = self.messages[0]
             return f"{name}(#{msg.get('index')} {msg.get('type')})"
         return name
 
 
 def decode(profile: Profile, data: dict[str, Any]) -> Seen:
-    notice = profile.parse(Notice, data.get("notificationType"))
+    notice = profile.parse(NotificationType, data.get("notificationType"))
     interaction = data.get("interaction")
     state = caps = None
     if isinstance(interaction, dict):
@@ -71,17 +78,17 @@ def decode(profile: Profile, data: dict[str, Any]) -> Seen:
             caps = frozenset(str(c) for c in raw_caps)
     messages = data.get("messages")
     msgs = tuple(m for m in messages if isinstance(m, dict)) if isinstance(messages, list) else ()
-    if notice != Notice.STATUS_CHANGE:
+    if notice != NotificationType.STATUS_CHANGE:
         state = caps = None
     return Seen(notice, state, caps, msgs, data)
 
 
 def is_about(profile: Profile, data: dict[str, Any], interaction_id: str) -> bool:
-    kind = profile.parse(Kind, data.get("messageType"))
-    if kind == Kind.INTERACTION_STATE_CHANGED:
+    kind = profile.parse(MessageType, data.get("messageType"))
+    if kind == MessageType.INTERACTION_STATE_CHANGED:
         inter = data.get("interaction")
         return isinstance(inter, dict) and inter.get("id") == interaction_id
-    return kind == Kind.MESSAGE_LOG_UPDATED and data.get("interactionId") == interaction_id
+    return kind == MessageType.MESSAGE_LOG_UPDATED and data.get("interactionId") == interaction_id
 
 
 def labels(seen: Iterable[Seen]) -> str:
@@ -91,7 +98,7 @@ def labels(seen: Iterable[Seen]) -> str:
 def essence(profile: Profile, msg: dict[str, Any]) -> tuple[Any, ...]:
     """What must agree between a live message and the same event in a history."""
     sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
-    text = msg.get("text") if msg.get("type") == profile.wire(MessageType.TEXT) else None
+    text = msg.get("text") if msg.get("type") == profile.wire(ChatMessageType.TEXT) else None
     return (msg.get("index"), msg.get("type"), text, sender.get("participantId"), msg.get("visibility"))
 
 
@@ -99,14 +106,14 @@ def _own_pid(profile: Profile, accept_history: Sequence[dict[str, Any]]) -> str 
     if not accept_history:
         return None
     last = accept_history[-1]
-    if last.get("type") != profile.wire(MessageType.PARTICIPANT_JOINED):
+    if last.get("type") != profile.wire(ChatMessageType.PARTICIPANT_JOINED):
         return None
     sender = last.get("from")
     return sender.get("participantId") if isinstance(sender, dict) else None
 
 
 def _is_own_join_or_leave(profile: Profile, msg: dict[str, Any], pid: str | None) -> bool:
-    kinds = {profile.wire(MessageType.PARTICIPANT_JOINED), profile.wire(MessageType.PARTICIPANT_LEFT)}
+    kinds = {profile.wire(ChatMessageType.PARTICIPANT_JOINED), profile.wire(ChatMessageType.PARTICIPANT_LEFT)}
     sender = msg.get("from")
     return msg.get("type") in kinds and isinstance(sender, dict) and sender.get("participantId") == pid
 
@@ -133,7 +140,7 @@ def check_agent(
     if not seen:
         return found
     # ORDER-01: the invitation first; nothing after Completed.
-    if seen[0].notice != Notice.STATUS_CHANGE or seen[0].state != State.INVITED:
+    if seen[0].notice != NotificationType.STATUS_CHANGE or seen[0].state != State.INVITED:
         bad("ORDER-01", "the first notification is the invitation (StatusChange Invited)", seen[0].label())
     for pos, item in enumerate(seen):
         if item.state == State.COMPLETED and pos + 1 < len(seen):
@@ -184,7 +191,10 @@ def check_agent(
         bad("ORDER-01", "Accept's StatusChange right after the invitation", labels(seen[: accept_at + 1]),
             premise=_messages_while_invited(seen[1:accept_at]))
     triple = [s.notice for s in seen[accept_at : accept_at + 3]]
-    if triple != [Notice.STATUS_CHANGE, Notice.PARTICIPANTS_UPDATED, Notice.CHAT_HISTORY]:
+    accept_order = [
+        NotificationType.STATUS_CHANGE, NotificationType.PARTICIPANTS_UPDATED, NotificationType.CHAT_HISTORY
+    ]
+    if triple != accept_order:
         bad(
             "ORDER-01",
             "StatusChange -> ParticipantsUpdated -> ChatHistory on Accept",
@@ -194,7 +204,7 @@ def check_agent(
     accept_history = list(seen[accept_at + 2].messages)
     pid = _own_pid(profile, accept_history)
     # ORDER-02: live NewMessages after the history carry strictly increasing indexes.
-    live = [m for s in seen[accept_at + 3 :] if s.notice == Notice.NEW_MESSAGES for m in s.messages]
+    live = [m for s in seen[accept_at + 3 :] if s.notice == NotificationType.NEW_MESSAGES for m in s.messages]
     last = accept_history[-1].get("index") if accept_history else 0
     for msg in live:
         index = msg.get("index")
@@ -209,8 +219,12 @@ def check_agent(
     # index, see _not_one_to_n), and they do not run.
     full_idx = [m.get("index") for m in history]
     if full_idx != list(range(1, len(history) + 1)):
-        bad(_not_one_to_n(full_idx), "the complete history holds indexes 1..n in order", str(full_idx),
-            premise=True)
+        bad(
+            _not_one_to_n(full_idx),
+            "the complete history holds indexes 1..n in order",
+            str(full_idx),
+            premise=True,
+        )
         return found
     by_index = {m.get("index"): m for m in history}
     # ORDER-03: the accept history and every live message agree with the complete history.
@@ -236,7 +250,7 @@ def check_agent(
             )
             break
     for later in seen[accept_at + 3 :]:
-        if later.notice == Notice.CHAT_HISTORY:
+        if later.notice == NotificationType.CHAT_HISTORY:
             for msg in later.messages:
                 ref = by_index.get(msg.get("index"))
                 if ref is None or essence(profile, ref) != essence(profile, msg):
@@ -255,7 +269,7 @@ def check_agent(
         own_leave = [
             m.get("index", 0)
             for m in history
-            if m.get("type") == profile.wire(MessageType.PARTICIPANT_LEFT)
+            if m.get("type") == profile.wire(ChatMessageType.PARTICIPANT_LEFT)
             and _is_own_join_or_leave(profile, m, pid)
         ]
         window_end = min(own_leave) if own_leave else start
@@ -265,7 +279,7 @@ def check_agent(
         if (
             own_leave
             and before_leave is not None
-            and before_leave.get("type") == profile.wire(MessageType.PARTICIPANT_JOINED)
+            and before_leave.get("type") == profile.wire(ChatMessageType.PARTICIPANT_JOINED)
             and before_leave.get("visibility") == profile.wire(Visibility.ALL)
             and not _is_own_join_or_leave(profile, before_leave, pid)
         ):

@@ -18,9 +18,9 @@ from conformance.notifications import (
 from conformance.protocol import (
     Channel,
     ChannelState,
-    Kind,
+    ChatMessageType,
     MessageType,
-    Notice,
+    NotificationType,
     Operation,
     ParticipantType,
     Position,
@@ -36,7 +36,9 @@ SUCCESS_WITH_MESSAGE = "a success carries statusMessage"
 _ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 
-def _kind(profile: Profile, n: Notification, kind: Kind, notice: Notice | None) -> str | None:
+def _kind(
+    profile: Profile, n: Notification, kind: MessageType, notice: NotificationType | None
+) -> str | None:
     if n.data.get(MESSAGE_TYPE) != profile.wire(kind):
         return f"messageType is {n.data.get(MESSAGE_TYPE)!r}, not {profile.wire(kind)!r}"
     if notice is not None and n.data.get(NOTIFICATION_TYPE) != profile.wire(notice):
@@ -85,9 +87,9 @@ def status_change(
     want_caps = None if capabilities is None else capability_set(profile, capabilities)
 
     def check(n: Notification) -> str | None:
-        why = _kind(profile, n, Kind.INTERACTION_STATE_CHANGED, Notice.STATUS_CHANGE) or _about(
-            n, interaction_id
-        )
+        why = _kind(
+            profile, n, MessageType.INTERACTION_STATE_CHANGED, NotificationType.STATUS_CHANGE
+        ) or _about(n, interaction_id)
         if why:
             return why
         inter = n.data.get(INTERACTION) or {}
@@ -109,9 +111,9 @@ def status_change(
 
 def participants_updated(profile: Profile, interaction_id: str | None, count: int | None = None) -> Check:
     def check(n: Notification) -> str | None:
-        why = _kind(profile, n, Kind.INTERACTION_STATE_CHANGED, Notice.PARTICIPANTS_UPDATED) or _about(
-            n, interaction_id
-        )
+        why = _kind(
+            profile, n, MessageType.INTERACTION_STATE_CHANGED, NotificationType.PARTICIPANTS_UPDATED
+        ) or _about(n, interaction_id)
         if why or count is None:
             return why
         parts = (n.data.get(INTERACTION) or {}).get("participants")
@@ -125,7 +127,7 @@ def participants_updated(profile: Profile, interaction_id: str | None, count: in
 def message_matches(
     profile: Profile,
     message: Any,
-    type: MessageType | None = None,
+    type: ChatMessageType | None = None,
     text: str | None = None,
     from_id: str | None = None,
     visibility: Visibility | None = None,
@@ -148,7 +150,7 @@ def message_matches(
 def new_message(
     profile: Profile,
     interaction_id: str | None,
-    type: MessageType | None = None,
+    type: ChatMessageType | None = None,
     text: str | None = None,
     from_id: str | None = None,
     visibility: Visibility | None = None,
@@ -156,7 +158,9 @@ def new_message(
     """A NewMessages about the interaction whose (single) message has these properties."""
 
     def check(n: Notification) -> str | None:
-        why = _kind(profile, n, Kind.MESSAGE_LOG_UPDATED, Notice.NEW_MESSAGES) or _about(n, interaction_id)
+        why = _kind(profile, n, MessageType.MESSAGE_LOG_UPDATED, NotificationType.NEW_MESSAGES) or _about(
+            n, interaction_id
+        )
         if why:
             return why
         msgs = n.data.get(MESSAGES)
@@ -169,7 +173,9 @@ def new_message(
 
 def chat_history(profile: Profile, interaction_id: str | None) -> Check:
     def check(n: Notification) -> str | None:
-        why = _kind(profile, n, Kind.MESSAGE_LOG_UPDATED, Notice.CHAT_HISTORY) or _about(n, interaction_id)
+        why = _kind(profile, n, MessageType.MESSAGE_LOG_UPDATED, NotificationType.CHAT_HISTORY) or _about(
+            n, interaction_id
+        )
         if why is None and not isinstance(n.data.get(MESSAGES), list):
             return "messages is not a list"
         return why
@@ -181,7 +187,7 @@ def channel_state(profile: Profile, state: ChannelState) -> Check:
     def check(n: Notification) -> str | None:
         if n.channel != profile.wire(Channel.CHANNELS):
             return f"on channel {n.channel}"
-        why = _kind(profile, n, Kind.CHANNEL_STATE_CHANGED, None)
+        why = _kind(profile, n, MessageType.CHANNEL_STATE_CHANGED, None)
         if why:
             return why
         channels = n.data.get("channels")
@@ -223,10 +229,10 @@ def message_shape(profile: Profile, m: Any) -> str | None:
     index = m.get("index")
     if not isinstance(index, int) or isinstance(index, bool) or index < 1:
         return f"message index {index!r} is not a positive integer"
-    mtype = profile.parse(MessageType, m.get("type"))
+    mtype = profile.parse(ChatMessageType, m.get("type"))
     if mtype is None:
         return f"message type {m.get('type')!r} is unknown"
-    if mtype is MessageType.TEXT and not _is_str(m.get("text")):
+    if mtype is ChatMessageType.TEXT and not _is_str(m.get("text")):
         return f"Text message text is {m.get('text')!r}"
     why = _participant_shape(profile, m.get("from"))
     if why:
@@ -269,21 +275,25 @@ def notification_shape(profile: Profile, n: Notification) -> str | None:
         return channel_state_shape(profile, data)
     if n.channel != profile.wire(Channel.INTERACTIONS):
         return f"notification on unexpected channel {n.channel!r}"
-    kind = profile.parse(Kind, data.get(MESSAGE_TYPE))
-    notice = profile.parse(Notice, data.get(NOTIFICATION_TYPE))
-    if kind is Kind.INTERACTION_STATE_CHANGED:
-        if notice not in (Notice.STATUS_CHANGE, Notice.PARTICIPANTS_UPDATED, Notice.PROPERTIES_UPDATED):
+    kind = profile.parse(MessageType, data.get(MESSAGE_TYPE))
+    notice = profile.parse(NotificationType, data.get(NOTIFICATION_TYPE))
+    if kind is MessageType.INTERACTION_STATE_CHANGED:
+        if notice not in (
+            NotificationType.STATUS_CHANGE,
+            NotificationType.PARTICIPANTS_UPDATED,
+            NotificationType.PROPERTIES_UPDATED,
+        ):
             return f"notificationType {data.get(NOTIFICATION_TYPE)!r} is not one of InteractionStateChanged's"
         return interaction_shape(profile, data.get(INTERACTION))
-    if kind is Kind.MESSAGE_LOG_UPDATED:
-        if notice not in (Notice.NEW_MESSAGES, Notice.CHAT_HISTORY):
+    if kind is MessageType.MESSAGE_LOG_UPDATED:
+        if notice not in (NotificationType.NEW_MESSAGES, NotificationType.CHAT_HISTORY):
             return f"notificationType {data.get(NOTIFICATION_TYPE)!r} is not one of MessageLogUpdated's"
         if not _is_str(data.get(INTERACTION_ID)):
             return f"interactionId {data.get(INTERACTION_ID)!r} is not a string"
         msgs = data.get(MESSAGES)
         if not isinstance(msgs, list):
             return f"messages {msgs!r} is not a list"
-        if notice is Notice.NEW_MESSAGES and len(msgs) != 1:
+        if notice is NotificationType.NEW_MESSAGES and len(msgs) != 1:
             return f"NewMessages carries {len(msgs)} messages, not exactly one"
         for m in msgs:
             why = message_shape(profile, m)
@@ -294,7 +304,7 @@ def notification_shape(profile: Profile, n: Notification) -> str | None:
 
 
 def channel_state_shape(profile: Profile, data: dict[str, Any]) -> str | None:
-    if data.get(MESSAGE_TYPE) != profile.wire(Kind.CHANNEL_STATE_CHANGED):
+    if data.get(MESSAGE_TYPE) != profile.wire(MessageType.CHANNEL_STATE_CHANGED):
         return f"messageType {data.get(MESSAGE_TYPE)!r} on the channels channel"
     channels = data.get("channels")
     if not isinstance(channels, list) or not channels:

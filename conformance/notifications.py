@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.protocol import Channel, Kind, Profile
+from conformance.protocol import Channel, MessageType, Profile
 
 # Keys of the notification payloads (section 3.1); their values are profile data, the keys are fixed.
 MESSAGE_TYPE = "messageType"
@@ -167,7 +167,7 @@ class NotificationLog:
     def channel_states(self, since: int = 0, until: int | None = None) -> list[Notification]:
         """The ChannelStateChanged notifications on the channels channel."""
         channel = self.profile.wire(Channel.CHANNELS)
-        kind = self.profile.wire(Kind.CHANNEL_STATE_CHANGED)
+        kind = self.profile.wire(MessageType.CHANNEL_STATE_CHANGED)
         return [
             n for n in self._items[since:until] if n.channel == channel and n.data.get(MESSAGE_TYPE) == kind
         ]

@@ -191,7 +191,7 @@ class BodyStrategies:
         ok, missing, invalid = None, Status.MISSING_PARAMETER, Status.INVALID_PARAMETER
         unknown_agent = _unknown_name("no-such-agent-").filter(lambda a: a not in self.agent_ids)
         unknown_skill = _unknown_name("no-such-skill-").filter(lambda s: s not in self.skills)
-        typing = [p.wire(names.MessageType.TYPING_STARTED), p.wire(names.MessageType.TYPING_STOPPED)]
+        typing = [p.wire(names.ChatMessageType.TYPING_STARTED), p.wire(names.ChatMessageType.TYPING_STOPPED)]
 
         def one(
             key: str, values: st.SearchStrategy[object], verdict: Status | None, note: str

@@ -34,7 +34,7 @@ class ChannelState(StrEnum):
     NOT_READY = "not_ready"
 
 
-class MessageType(StrEnum):
+class ChatMessageType(StrEnum):
     TEXT = "text"
     TYPING_STARTED = "typing_started"
     TYPING_STOPPED = "typing_stopped"
@@ -42,7 +42,7 @@ class MessageType(StrEnum):
     PARTICIPANT_LEFT = "participant_left"
 
 
-class Kind(StrEnum):
+class MessageType(StrEnum):
     """The messageType of a notification."""
 
     INTERACTION_STATE_CHANGED = "interaction_state_changed"
@@ -50,7 +50,7 @@ class Kind(StrEnum):
     CHANNEL_STATE_CHANGED = "channel_state_changed"
 
 
-class Notice(StrEnum):
+class NotificationType(StrEnum):
     """The notificationType of a notification."""
 
     STATUS_CHANGE = "status_change"

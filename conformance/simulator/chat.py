@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from conformance.protocol import MessageType, ParticipantType, Position, Profile, Visibility
+from conformance.protocol import ChatMessageType, ParticipantType, Position, Profile, Visibility
 
 
 class Role(Enum):
@@ -50,7 +50,7 @@ class Event:
     """One message of the chat log: every event of the chat has its own index."""
 
     index: int
-    type: MessageType
+    type: ChatMessageType
     sender: Sender
     visibility: Visibility
     timestamp: str

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
     Channel,
-    Kind,
+    ChatMessageType,
     MessageType,
-    Notice,
+    NotificationType,
     Operation,
     ParticipantType,
     Position,
@@ -106,11 +106,18 @@ class Core:
         return text.removesuffix("+00:00") + "Z"
 
     def add_event(
-        self, chat: Chat, type_: MessageType, sender: Sender, visibility: Visibility, text: str | None = None
+        self,
+        chat: Chat,
+        type_: ChatMessageType,
+        sender: Sender,
+        visibility: Visibility,
+        text: str | None = None,
     ) -> Event:
         index = chat.events[-1].index + 1 if chat.events else 1
-        if "index-reused-after-typing" in self.faults and chat.events and chat.events[-1].type in (
-            MessageType.TYPING_STARTED, MessageType.TYPING_STOPPED
+        if (
+            "index-reused-after-typing" in self.faults
+            and chat.events
+            and chat.events[-1].type in (ChatMessageType.TYPING_STARTED, ChatMessageType.TYPING_STOPPED)
         ):
             index -= 1
         event = Event(index, type_, sender, visibility, self.timestamp(), text)
@@ -134,8 +141,10 @@ class Core:
         False when they still do not fit."""
 
         def fits() -> bool:
-            return (len(self.chats) + new_chats <= MAX_LIVE_CHATS
-                    and self.stored_units + units <= MAX_STORED_UNITS)
+            return (
+                len(self.chats) + new_chats <= MAX_LIVE_CHATS
+                and self.stored_units + units <= MAX_STORED_UNITS
+            )
 
         if fits():
             return True
@@ -189,8 +198,9 @@ class Core:
         chat.step_events = []
         return {uid: self.view(chat, m) for uid, m in chat.members.items()}
 
-    def interaction(self, chat: Chat, member: Member,
-                    capabilities: frozenset[Operation] | None = None) -> dict:
+    def interaction(
+        self, chat: Chat, member: Member, capabilities: frozenset[Operation] | None = None
+    ) -> dict:
         caps = self.capabilities(self.position(chat, member)) if capabilities is None else capabilities
         return {
             "id": chat.interaction_id,
@@ -202,25 +212,35 @@ class Core:
         }
 
     # ---- notification payloads ---------------------------------------------------------------
-    def state_changed(self, notice: Notice, chat: Chat, member: Member,
-                      capabilities: frozenset[Operation] | None = None) -> dict:
-        return {"messageType": self.profile.wire(Kind.INTERACTION_STATE_CHANGED),
-                "notificationType": self.profile.wire(notice),
-                "interaction": self.interaction(chat, member, capabilities)}
+    def state_changed(
+        self,
+        notice: NotificationType,
+        chat: Chat,
+        member: Member,
+        capabilities: frozenset[Operation] | None = None,
+    ) -> dict:
+        return {
+            "messageType": self.profile.wire(MessageType.INTERACTION_STATE_CHANGED),
+            "notificationType": self.profile.wire(notice),
+            "interaction": self.interaction(chat, member, capabilities),
+        }
 
-    def message_log(self, notice: Notice, chat: Chat, events: list[Event]) -> dict:
-        return {"messageType": self.profile.wire(Kind.MESSAGE_LOG_UPDATED),
-                "notificationType": self.profile.wire(notice),
-                "interactionId": chat.interaction_id,
-                "messages": [render_event(self.profile, e) for e in events]}
+    def message_log(self, notice: NotificationType, chat: Chat, events: list[Event]) -> dict:
+        return {
+            "messageType": self.profile.wire(MessageType.MESSAGE_LOG_UPDATED),
+            "notificationType": self.profile.wire(notice),
+            "interactionId": chat.interaction_id,
+            "messages": [render_event(self.profile, e) for e in events],
+        }
 
     def agent_history(self, chat: Chat, start: int = 0, after: bool = False) -> list[Event]:
         """Every event an agent taking part may see (all of them), from index `start` on."""
         return [e for e in chat.events if (e.index > start if after else e.index >= start)]
 
     # ---- who is told what (section 3.1) ------------------------------------------------------
-    def tell(self, chat: Chat, before: dict[str, View], out: list[Outgoing],
-             silent: frozenset[str] = frozenset()) -> None:
+    def tell(
+        self, chat: Chat, before: dict[str, View], out: list[Outgoing], silent: frozenset[str] = frozenset()
+    ) -> None:
         """Queue what each agent must be told about the step since `before` (rules 1-5)."""
         events, chat.step_events = chat.step_events, []
         for member in list(chat.members.values()):
@@ -233,15 +253,24 @@ class Core:
             elif new.state is State.PROCESSING and old is not None:
                 out.extend(self._taking_part(chat, member, old, new, events, changed))
             elif changed:
-                out.append(self._to(member, self.state_changed(Notice.STATUS_CHANGE, chat, member)))
+                out.append(self._to(member, self.state_changed(NotificationType.STATUS_CHANGE, chat, member)))
             elif "messages-after-completed" in self.faults and member.joined:
-                out.extend(self._to(member, self.message_log(Notice.NEW_MESSAGES, chat, [e])) for e in events)
+                out.extend(
+                    self._to(member, self.message_log(NotificationType.NEW_MESSAGES, chat, [e]))
+                    for e in events
+                )
         if "messages-to-all-ready-agents" in self.faults:
             for uid, status in self.agents.items():
                 known = chat.members.get(uid)
                 if status.ready and not (known and known.taking_part):
-                    out.extend(Outgoing(uid, Channel.INTERACTIONS,
-                                        self.message_log(Notice.NEW_MESSAGES, chat, [e])) for e in events)
+                    out.extend(
+                        Outgoing(
+                            uid,
+                            Channel.INTERACTIONS,
+                            self.message_log(NotificationType.NEW_MESSAGES, chat, [e]),
+                        )
+                        for e in events
+                    )
 
     def _to(self, member: Member, data: dict) -> Outgoing:
         return Outgoing(member.user_id, Channel.INTERACTIONS, data)
@@ -253,32 +282,51 @@ class Core:
             caps = self.capabilities(Position.OWNER)
         history = self.agent_history(chat)
         if "accept-history-drops-first-text" in self.faults:
-            first = next((e for e in history if e.type is MessageType.TEXT
-                          and e.sender.type is ParticipantType.CUSTOMER), None)
+            first = next(
+                (
+                    e
+                    for e in history
+                    if e.type is ChatMessageType.TEXT and e.sender.type is ParticipantType.CUSTOMER
+                ),
+                None,
+            )
             history = [e for e in history if e is not first]
-        status = self._to(member, self.state_changed(Notice.STATUS_CHANGE, chat, member, caps))
-        participants = self._to(member, self.state_changed(Notice.PARTICIPANTS_UPDATED, chat, member))
+        status = self._to(member, self.state_changed(NotificationType.STATUS_CHANGE, chat, member, caps))
+        participants = self._to(
+            member, self.state_changed(NotificationType.PARTICIPANTS_UPDATED, chat, member)
+        )
         first_two = [status, participants]
         if "accept-participants-first" in self.faults:
             first_two.reverse()
-        return [*first_two, self._to(member, self.message_log(Notice.CHAT_HISTORY, chat, history))]
+        return [*first_two, self._to(member, self.message_log(NotificationType.CHAT_HISTORY, chat, history))]
 
-    def _taking_part(self, chat: Chat, member: Member, old: View, new: View, events: list[Event],
-                     changed: bool) -> list[Outgoing]:
+    def _taking_part(
+        self, chat: Chat, member: Member, old: View, new: View, events: list[Event], changed: bool
+    ) -> list[Outgoing]:
         """Rules 2 and 4: ParticipantsUpdated -> NewMessages -> StatusChange."""
         told: list[Outgoing] = []
         if old.participants != new.participants:
-            told.append(self._to(member, self.state_changed(Notice.PARTICIPANTS_UPDATED, chat, member)))
-        own = (MessageType.PARTICIPANT_JOINED, MessageType.PARTICIPANT_LEFT)
-        told.extend(self._to(member, self.message_log(Notice.NEW_MESSAGES, chat, [e])) for e in events
-                    if not (e.sender == member.sender and e.type in own))
+            told.append(
+                self._to(member, self.state_changed(NotificationType.PARTICIPANTS_UPDATED, chat, member))
+            )
+        own = (ChatMessageType.PARTICIPANT_JOINED, ChatMessageType.PARTICIPANT_LEFT)
+        told.extend(
+            self._to(member, self.message_log(NotificationType.NEW_MESSAGES, chat, [e]))
+            for e in events
+            if not (e.sender == member.sender and e.type in own)
+        )
         if changed:
-            status = self._to(member, self.state_changed(Notice.STATUS_CHANGE, chat, member))
+            status = self._to(member, self.state_changed(NotificationType.STATUS_CHANGE, chat, member))
             consultant = chat.members.get(chat.consultant) if chat.consultant else None
-            if ("consult-join-status-first" in self.faults and consultant is not None
-                    and consultant.role is Role.CONSULTANT
-                    and any(e.sender == consultant.sender and e.type is MessageType.PARTICIPANT_JOINED
-                            for e in events)):
+            if (
+                "consult-join-status-first" in self.faults
+                and consultant is not None
+                and consultant.role is Role.CONSULTANT
+                and any(
+                    e.sender == consultant.sender and e.type is ChatMessageType.PARTICIPANT_JOINED
+                    for e in events
+                )
+            ):
                 return [status, *told]
             told.append(status)
         return told
@@ -306,9 +354,13 @@ class Core:
 
     def invite(self, chat: Chat, user_id: str, as_consultant: bool = False) -> Member:
         account = self.accounts[user_id]
-        member = Member(user_id, Sender(new_token(), account.first_name, ParticipantType.AGENT), Role.INVITED,
-                        as_consultant=as_consultant,
-                        visibility=Visibility.AGENTS if as_consultant else Visibility.ALL)
+        member = Member(
+            user_id,
+            Sender(new_token(), account.first_name, ParticipantType.AGENT),
+            Role.INVITED,
+            as_consultant=as_consultant,
+            visibility=Visibility.AGENTS if as_consultant else Visibility.ALL,
+        )
         chat.members.pop(user_id, None)
         chat.members[user_id] = member
         chat.invited_ever.add(user_id)

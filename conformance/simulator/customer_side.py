@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.protocol import MessageType, ParticipantType, Status, Visibility
+from conformance.protocol import ChatMessageType, ParticipantType, Status, Visibility
 from conformance.simulator.chat import Chat, Role, Sender, render_event
 from conformance.simulator.core import Core, Outcome, Outgoing, new_token
 from conformance.simulator.limits import (
@@ -16,7 +16,7 @@ from conformance.simulator.limits import (
 from conformance.simulator.validation import Refusal, check_string, invalid, missing
 
 ACTIONS = ("send", "refresh", "startTyping", "stopTyping", "disconnect")
-_TYPING = {"startTyping": MessageType.TYPING_STARTED, "stopTyping": MessageType.TYPING_STOPPED}
+_TYPING = {"startTyping": ChatMessageType.TYPING_STARTED, "stopTyping": ChatMessageType.TYPING_STOPPED}
 _USER_DATA = ("userData[", "]")
 
 
@@ -41,7 +41,7 @@ class CustomerSide(Core):
                     secure_key=new_token(), customer=Sender(new_token(), nickname, ParticipantType.CUSTOMER),
                     user_data=user_data, subject=subject, units=units)
         self.keep(chat)
-        self.add_event(chat, MessageType.PARTICIPANT_JOINED, chat.customer, Visibility.ALL)
+        self.add_event(chat, ChatMessageType.PARTICIPANT_JOINED, chat.customer, Visibility.ALL)
         chat.step_events = []
         out: list[Outgoing] = []
         self.route(out)
@@ -72,7 +72,7 @@ class CustomerSide(Core):
         out: list[Outgoing] = []
         if action == "send":
             text = check_string("message", form["message"], self.profile.limits.max_text_length)
-            self._customer_event(chat, MessageType.TEXT, out, text)
+            self._customer_event(chat, ChatMessageType.TEXT, out, text)
         elif action in _TYPING:
             self._customer_event(chat, _TYPING[action], out)
         elif action == "disconnect" and not chat.ended and "customer-disconnect-ignored" not in self.faults:
@@ -93,7 +93,7 @@ class CustomerSide(Core):
             raise invalid("transcriptPosition", "not a non-negative integer")
         return int(value)
 
-    def _customer_event(self, chat: Chat, kind: MessageType, out: list[Outgoing],
+    def _customer_event(self, chat: Chat, kind: ChatMessageType, out: list[Outgoing],
                         text: str | None = None) -> None:
         if chat.ended:
             raise Refusal(Status.INVALID_PARAMETER, "the chat has ended")
@@ -110,7 +110,7 @@ class CustomerSide(Core):
             if member.role is Role.INVITED:
                 self.withdraw(chat, member)
         chat.customer_connected = False
-        self.add_event(chat, MessageType.PARTICIPANT_LEFT, chat.customer, Visibility.ALL)
+        self.add_event(chat, ChatMessageType.PARTICIPANT_LEFT, chat.customer, Visibility.ALL)
         chat.ended = True
         self.tell(chat, before, out)
 
@@ -118,7 +118,7 @@ class CustomerSide(Core):
         """The customer's messages from index `start` on, and nextPosition (last visible index + 1)."""
         leak = "consultation-leaks-to-customer" in self.faults
         visible = [e for e in chat.events
-                   if e.visibility is Visibility.ALL or (leak and e.type is MessageType.TEXT)]
+                   if e.visibility is Visibility.ALL or (leak and e.type is ChatMessageType.TEXT)]
         messages = [render_event(self.profile, e) for e in visible if e.index >= start]
         return messages, (visible[-1].index + 1 if visible else 1)
 

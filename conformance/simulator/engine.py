@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 
-from conformance.protocol import ChannelState, Field, Kind, Operation, Status
+from conformance.protocol import ChannelState, Field, MessageType, Operation, Status
 from conformance.simulator.accounts import AgentAccount
 from conformance.simulator.chat import Role
 from conformance.simulator.core import Channel, Outcome, Outgoing
@@ -82,7 +82,7 @@ class Engine(InteractionOperations, CustomerSide):
         if not (status.ready and "ready-not-notified" in self.faults):
             state = ChannelState.READY if status.ready else ChannelState.NOT_READY
             out.append(Outgoing(user_id, Channel.CHANNELS, {
-                "messageType": self.profile.wire(Kind.CHANNEL_STATE_CHANGED),
+                "messageType": self.profile.wire(MessageType.CHANNEL_STATE_CHANGED),
                 "channels": [
                     {"channel": self.profile.media, "userState": {"state": self.profile.wire(state)}}
                 ],

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
+    ChatMessageType,
     Field,
-    MessageType,
-    Notice,
+    NotificationType,
     Operation,
     ParticipantType,
     Position,
@@ -20,7 +20,7 @@ from conformance.simulator.core import Core, Outcome, Outgoing
 from conformance.simulator.validation import Refusal, check_event_id, check_string, invalid, missing
 
 Handler = Callable[[Chat, Member, dict, list[Outgoing]], dict]
-_TYPING = (MessageType.TYPING_STARTED, MessageType.TYPING_STOPPED)
+_TYPING = (ChatMessageType.TYPING_STARTED, ChatMessageType.TYPING_STOPPED)
 _OWNER_CONSULTING = (Position.OWNER_CONSULTANT_INVITED, Position.OWNER_CONSULTANT_JOINED)
 
 
@@ -111,7 +111,7 @@ class InteractionOperations(Core):
         visibility = member.visibility
         if "consultant-join-visible-to-all" in self.faults:
             visibility = Visibility.ALL
-        self.add_event(chat, MessageType.PARTICIPANT_JOINED, member.sender, visibility)
+        self.add_event(chat, ChatMessageType.PARTICIPANT_JOINED, member.sender, visibility)
         self.tell(chat, before, out)
         return self.ok()
 
@@ -130,31 +130,31 @@ class InteractionOperations(Core):
             raise (invalid(name, "absent") if "missing-text-is-invalid" in self.faults else missing(name))
         value, limit = body[name], self.profile.limits.max_text_length
         if "failed-message-delivered" in self.faults and isinstance(value, str) and len(value) > limit:
-            self._say(chat, member, MessageType.TEXT, out, check_string(name, value))
+            self._say(chat, member, ChatMessageType.TEXT, out, check_string(name, value))
             refusal = invalid(name, f"longer than {limit} characters")
             return {"statusCode": self.profile.code(refusal.status), "statusMessage": refusal.message}
         text = check_string(name, value, None if "long-text-accepted" in self.faults else limit)
         if "text-stripped" in self.faults:
             text = text.strip()
-        self._say(chat, member, MessageType.TEXT, out, text)
+        self._say(chat, member, ChatMessageType.TEXT, out, text)
         return self.ok()
 
     def _send_notification(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
         name = self.profile.wire(Field.NOTIFICATION)
         if name not in body:
             raise missing(name)
-        kind = self.profile.parse(MessageType, body[name])
+        kind = self.profile.parse(ChatMessageType, body[name])
         if kind not in _TYPING:
             if "any-typing-value" not in self.faults:
                 raise invalid(name, "not a typing notification")
-            kind = MessageType.TYPING_STARTED
-        if kind is MessageType.TYPING_STOPPED and "typing-stopped-as-started" in self.faults:
-            kind = MessageType.TYPING_STARTED
+            kind = ChatMessageType.TYPING_STARTED
+        if kind is ChatMessageType.TYPING_STOPPED and "typing-stopped-as-started" in self.faults:
+            kind = ChatMessageType.TYPING_STARTED
         assert kind is not None
         self._say(chat, member, kind, out)
         return self.ok()
 
-    def _say(self, chat: Chat, member: Member, kind: MessageType, out: list[Outgoing],
+    def _say(self, chat: Chat, member: Member, kind: ChatMessageType, out: list[Outgoing],
              text: str | None = None) -> None:
         """A Text or typing event from an agent: `Agents` from a consultant, `All` otherwise."""
         visibility = member.visibility
@@ -189,7 +189,7 @@ class InteractionOperations(Core):
         before = self.snapshot(chat)
         member.role = Role.COMPLETED
         if "transfer-history-without-leave" not in self.faults:
-            self.add_event(chat, MessageType.PARTICIPANT_LEFT, member.sender, member.visibility)
+            self.add_event(chat, ChatMessageType.PARTICIPANT_LEFT, member.sender, member.visibility)
         self.invite(chat, target)
         silent = frozenset({member.user_id}) if "transfer-initiator-stays" in self.faults else frozenset()
         self.tell(chat, before, out, silent)
@@ -213,7 +213,7 @@ class InteractionOperations(Core):
         before = self.snapshot(chat)
         member.role = Role.COMPLETED
         if "stop-not-told" not in self.faults:
-            self.add_event(chat, MessageType.PARTICIPANT_LEFT, member.sender, member.visibility)
+            self.add_event(chat, ChatMessageType.PARTICIPANT_LEFT, member.sender, member.visibility)
         if chat.consultant == member.user_id:
             chat.consultant = None
         remaining = chat.taking_part()
@@ -235,7 +235,7 @@ class InteractionOperations(Core):
         events = self.agent_history(chat, start, after="event-id-exclusive" in self.faults and start > 0)
         if "history-omits-typing" in self.faults:
             events = [e for e in events if e.type not in _TYPING]
-        out.append(self._to(member, self.message_log(Notice.CHAT_HISTORY, chat, events)))
+        out.append(self._to(member, self.message_log(NotificationType.CHAT_HISTORY, chat, events)))
         return self.ok()
 
     def _initiate_consultation(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
@@ -253,8 +253,8 @@ class InteractionOperations(Core):
     def _complete_transfer(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
         consultant = self._joined_consultant(chat)
         before = self.snapshot(chat)
-        joined = (MessageType.PARTICIPANT_JOINED, consultant.sender)
-        left = (MessageType.PARTICIPANT_LEFT, member.sender)
+        joined = (ChatMessageType.PARTICIPANT_JOINED, consultant.sender)
+        left = (ChatMessageType.PARTICIPANT_LEFT, member.sender)
         order = (left, joined) if "complete-transfer-leave-first" in self.faults else (joined, left)
         for kind, sender in order:
             self.add_event(chat, kind, sender, Visibility.ALL)
@@ -273,7 +273,7 @@ class InteractionOperations(Core):
         member.role = Role.CONFERENCE
         chat.consultant = None
         hidden = "conference-join-hidden" in self.faults
-        self.add_event(chat, MessageType.PARTICIPANT_JOINED, consultant.sender,
+        self.add_event(chat, ChatMessageType.PARTICIPANT_JOINED, consultant.sender,
                        Visibility.AGENTS if hidden else Visibility.ALL)
         self.tell(chat, before, out)
         return self.ok()

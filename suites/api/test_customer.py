@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.customer import CHAT_ENDED, SECURE_KEY, USER_ID, messages_of
-from conformance.protocol import MessageType, ParticipantType, Status, Visibility
+from conformance.protocol import ChatMessageType, ParticipantType, Status, Visibility
 
 
 @pytest.mark.requirement("CUSTOMER-01")
@@ -17,7 +17,7 @@ async def test_customer_chats_reads_the_transcript_and_disconnects(accepted_chat
     await expect.notification(
         owner,
         "CUSTOMER-01",
-        match.new_message(profile, chat.id, MessageType.TEXT, text="hello from the customer ✓"),
+        match.new_message(profile, chat.id, ChatMessageType.TEXT, text="hello from the customer ✓"),
         "the customer's message",
         since=mark,
     )
@@ -32,7 +32,7 @@ async def test_customer_chats_reads_the_transcript_and_disconnects(accepted_chat
     await expect.notification(
         owner,
         "CUSTOMER-01",
-        match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+        match.new_message(profile, chat.id, ChatMessageType.PARTICIPANT_LEFT),
         "the customer's ParticipantLeft",
         since=mark,
     )
@@ -57,7 +57,7 @@ async def test_customer_never_sees_the_consultation(consultation_joined, profile
     agent_joins = [
         m
         for m in seen
-        if m.get("type") == profile.wire(MessageType.PARTICIPANT_JOINED)
+        if m.get("type") == profile.wire(ChatMessageType.PARTICIPANT_JOINED)
         and (m.get("from") or {}).get("type") == profile.wire(ParticipantType.AGENT)
     ]
     expect.that(len(agent_joins) == 1, "CUSTOMER-02", "only the owner's join", agent_joins)

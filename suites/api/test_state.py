@@ -8,8 +8,8 @@ from conformance import expect, match
 from conformance.notifications import INTERACTION, NOTIFICATION_TYPE
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
-    MessageType,
-    Notice,
+    ChatMessageType,
+    NotificationType,
     Operation,
     Position,
     State,
@@ -24,7 +24,7 @@ def status_changes(agent, profile, chat_id: str, since: int = 0) -> list[tuple[s
     """(state, capabilities) of every StatusChange the agent received about the chat, in order."""
     out = []
     for n in agent.notifications.about(chat_id, since):
-        if n.data.get(NOTIFICATION_TYPE) == profile.wire(Notice.STATUS_CHANGE):
+        if n.data.get(NOTIFICATION_TYPE) == profile.wire(NotificationType.STATUS_CHANGE):
             inter = n.data.get(INTERACTION) or {}
             out.append((inter.get("state"), frozenset(inter.get("capabilities") or ())))
     return out
@@ -39,7 +39,7 @@ def valid_fields(op: Operation, profile, spare_agent_id: str) -> dict[str, objec
     """Parameters that would be valid for `op` if it were allowed (section 7)."""
     return {
         Operation.SEND_MESSAGE: {"text": "capability probe"},
-        Operation.SEND_NOTIFICATION: {"notification": profile.wire(MessageType.TYPING_STARTED)},
+        Operation.SEND_NOTIFICATION: {"notification": profile.wire(ChatMessageType.TYPING_STARTED)},
         Operation.TRANSFER: {"agent_id": spare_agent_id},
         Operation.INITIATE_CONSULTATION: {"agent_id": spare_agent_id},
     }.get(op, {})

@@ -29,7 +29,7 @@ from conformance.chat_checks import (
 )
 from conformance.fixtures import Chat, cleanup
 from conformance.notifications import Notification
-from conformance.protocol import ChannelState, MessageType, Position, Profile, State, Visibility
+from conformance.protocol import ChannelState, ChatMessageType, Position, Profile, State, Visibility
 from conformance.transcript import Transcript
 
 
@@ -235,7 +235,7 @@ async def customer_sees(
     customer: Customer,
     profile: Profile,
     requirement: str,
-    type: MessageType,
+    type: ChatMessageType,
     text: str | None = None,
     nickname: str | None = None,
 ) -> dict[str, Any]:
@@ -267,7 +267,7 @@ def party_left(
     ParticipantLeft message, then its own new position."""
     return [
         match.participants_updated(p, cid),
-        match.new_message(p, cid, MessageType.PARTICIPANT_LEFT, visibility=visibility),
+        match.new_message(p, cid, ChatMessageType.PARTICIPANT_LEFT, visibility=visibility),
         status(p, cid, position),
     ]
 
@@ -306,7 +306,7 @@ def indexes_of(messages: Sequence[dict[str, Any]]) -> list[Any]:
 
 
 def texts_of(profile: Profile, messages: Sequence[dict[str, Any]]) -> list[Any]:
-    return [m.get("text") for m in messages if m.get("type") == profile.wire(MessageType.TEXT)]
+    return [m.get("text") for m in messages if m.get("type") == profile.wire(ChatMessageType.TEXT)]
 
 
 def nickname_of(message: dict[str, Any]) -> Any:

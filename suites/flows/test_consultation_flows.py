@@ -13,7 +13,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
-from conformance.protocol import MessageType, Operation, Position, Profile, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, Profile, State, Status, Visibility
 from suites.flows.steps import (
     ChatBook,
     customer_sees,
@@ -25,8 +25,12 @@ from suites.flows.steps import (
     whole_chat_checks,
 )
 
-TEXT, JOINED, LEFT = MessageType.TEXT, MessageType.PARTICIPANT_JOINED, MessageType.PARTICIPANT_LEFT
-TYPING = MessageType.TYPING_STARTED
+TEXT, JOINED, LEFT = (
+    ChatMessageType.TEXT,
+    ChatMessageType.PARTICIPANT_JOINED,
+    ChatMessageType.PARTICIPANT_LEFT,
+)
+TYPING = ChatMessageType.TYPING_STARTED
 ALL, AGENTS = Visibility.ALL, Visibility.AGENTS
 
 

@@ -13,7 +13,7 @@ from conformance import expect
 from conformance import match as m
 from conformance.actors import Agent
 from conformance.chat_checks import check_customer, check_history_complete, raise_first
-from conformance.protocol import MessageType, Operation, Position, Profile, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, Profile, Visibility
 from suites.flows.steps import (
     ChatBook,
     accept_history,
@@ -30,7 +30,11 @@ from suites.flows.steps import (
     whole_chat_checks,
 )
 
-TEXT, JOINED, LEFT = MessageType.TEXT, MessageType.PARTICIPANT_JOINED, MessageType.PARTICIPANT_LEFT
+TEXT, JOINED, LEFT = (
+    ChatMessageType.TEXT,
+    ChatMessageType.PARTICIPANT_JOINED,
+    ChatMessageType.PARTICIPANT_LEFT,
+)
 ALL, AGENTS = Visibility.ALL, Visibility.AGENTS
 
 

@@ -10,7 +10,7 @@ import pytest
 from conformance import expect
 from conformance import match as m
 from conformance.actors import TAG_KEY
-from conformance.protocol import MessageType, Position, State
+from conformance.protocol import ChatMessageType, Position, State
 from suites.flows.steps import accept_history, barrier, customer_sees, exactly, sole_holder_or_skip, texts_of
 
 
@@ -36,7 +36,7 @@ async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agen
     wanted = ["while nobody is ready"]
     expect.that(texts == wanted, "ACCEPT-03", "the queued chat's message in the history", texts)
     await a.send_message(cid, "sorry for the wait")
-    await customer_sees(customer, p, "SESSION-02", MessageType.TEXT, "sorry for the wait", a.name)
+    await customer_sees(customer, p, "SESSION-02", ChatMessageType.TEXT, "sorry for the wait", a.name)
 
 
 @pytest.mark.requirement("SESSION-02", "STATE-04")
@@ -60,7 +60,7 @@ async def test_end_session_withdraws_a_pending_invitation_and_reroutes_it(chats,
     texts = texts_of(p, accept_history(notes))
     expect.that(texts == ["customer 1"], "ACCEPT-03", "the re-routed chat's history intact", texts)
     await x.send_message(cid, "taking over")
-    await customer_sees(chat.customer, p, "SESSION-02", MessageType.TEXT, "taking over", x.name)
+    await customer_sees(chat.customer, p, "SESSION-02", ChatMessageType.TEXT, "taking over", x.name)
     await chats.set_ready(a, True)  # starts the session again (profile section 4)
     await exactly(
         a,

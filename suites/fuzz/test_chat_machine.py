@@ -26,9 +26,9 @@ from conformance.chat_checks import check_agent, raise_first
 from conformance.notifications import NOTIFICATION_TYPE
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
+    ChatMessageType,
     Field,
-    MessageType,
-    Notice,
+    NotificationType,
     Operation,
     Position,
     State,
@@ -115,7 +115,7 @@ class ChatMachine(RuleBasedStateMachine):
         if op == Operation.SEND_MESSAGE:
             fields[Field.TEXT] = f"{actor.name} says {len(actor.notifications)}"
         elif op == Operation.SEND_NOTIFICATION:
-            fields[Field.NOTIFICATION] = self.profile.wire(MessageType.TYPING_STARTED)
+            fields[Field.NOTIFICATION] = self.profile.wire(ChatMessageType.TYPING_STARTED)
         elif op in (Operation.TRANSFER, Operation.INITIATE_CONSULTATION):
             fields[Field.AGENT_ID] = target.id
         pos = chat.pos.get(actor.name)
@@ -271,7 +271,7 @@ class ChatMachine(RuleBasedStateMachine):
 
     def _check_position(self, chat: ChatModel, party: Agent, log: list[dict[str, Any]]) -> None:
         want = chat.pos.get(party.name)
-        status_change = self.profile.wire(Notice.STATUS_CHANGE)
+        status_change = self.profile.wire(NotificationType.STATUS_CHANGE)
         changes = [d["interaction"] for d in log if d.get(NOTIFICATION_TYPE) == status_change]
         if want is None:
             expect.that(not log, "STATE-05", f"nothing about {chat!r} for {party.name}", len(log))

@@ -22,7 +22,7 @@ from conformance.bayeux import (
 )
 from conformance.client import basic_header, make_http
 from conformance.notifications import Notification
-from conformance.protocol import Channel, MessageType
+from conformance.protocol import Channel, ChatMessageType
 
 Raw = Callable[..., BayeuxClient]
 
@@ -220,7 +220,7 @@ async def test_every_notification_of_a_chat_has_a_documented_shape(conference, t
     await expect.notification(
         owner,
         "NOTIFY-04",
-        match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+        match.new_message(profile, chat.id, ChatMessageType.PARTICIPANT_LEFT),
         "the customer's ParticipantLeft",
         since=0,
     )

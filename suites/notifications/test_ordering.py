@@ -15,7 +15,7 @@ from conformance import expect, match
 from conformance.actors import Agent
 from conformance.bayeux import BayeuxClient
 from conformance.chat_checks import check_agent, check_customer, check_history_complete, raise_first
-from conformance.protocol import Channel, MessageType, Operation, Position, Visibility
+from conformance.protocol import Channel, ChatMessageType, Operation, Position, Visibility
 from suites.flows.steps import chats, keeps_requirement, log_of, party_checks, profile, relabel, settle
 
 FIXTURES = (chats, profile)
@@ -41,7 +41,7 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
         "ORDER-01",
         [
             match.participants_updated(profile, chat.id),
-            match.new_message(profile, chat.id, MessageType.PARTICIPANT_JOINED),
+            match.new_message(profile, chat.id, ChatMessageType.PARTICIPANT_JOINED),
             match.status_change(profile, chat.id),
         ],
         since,
@@ -55,7 +55,7 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
     await agent_b.stop(chat.id, requirement="ORDER-01")
     # The premise, STOP-01's: the owner sees the consultant's ParticipantLeft at all; ORDER-01 its place.
     await expect.notification(
-        owner, "STOP-01", match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+        owner, "STOP-01", match.new_message(profile, chat.id, ChatMessageType.PARTICIPANT_LEFT),
         "the consultant's ParticipantLeft", since=since,
     )
     _, left, caps = await expect.sequence(
@@ -64,7 +64,7 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
         "ORDER-01",
         [
             match.participants_updated(profile, chat.id),
-            match.new_message(profile, chat.id, MessageType.PARTICIPANT_LEFT),
+            match.new_message(profile, chat.id, ChatMessageType.PARTICIPANT_LEFT),
             match.status_change(profile, chat.id),
         ],
         since,

@@ -16,7 +16,15 @@ from conformance.actors import Agent, Customer
 from conformance.client import Reply
 from conformance.customer import messages_of
 from conformance.notifications import NOTIFICATION_TYPE
-from conformance.protocol import MessageType, Notice, Operation, Position, Profile, Status, Visibility
+from conformance.protocol import (
+    ChatMessageType,
+    NotificationType,
+    Operation,
+    Position,
+    Profile,
+    Status,
+    Visibility,
+)
 
 # Keys of a message object (profile section 3.1); the profile data names only request fields.
 INDEX, TYPE, TEXT, FROM, VISIBILITY, PARTICIPANT_ID, NICKNAME = (
@@ -45,8 +53,8 @@ def index_of(message: dict[str, Any]) -> Any:
     return message.get(INDEX)
 
 
-def type_of(profile: Profile, message: dict[str, Any]) -> MessageType | None:
-    return profile.parse(MessageType, message.get(TYPE))
+def type_of(profile: Profile, message: dict[str, Any]) -> ChatMessageType | None:
+    return profile.parse(ChatMessageType, message.get(TYPE))
 
 
 def visibility_of(profile: Profile, message: dict[str, Any]) -> Visibility | None:
@@ -69,13 +77,13 @@ def brief(profile: Profile, messages: list[dict[str, Any]]) -> list[str]:
     for m in messages:
         kind = type_of(profile, m)
         label = kind.value if kind else repr(m.get(TYPE))
-        text = f" {m.get(TEXT)!r}" if kind == MessageType.TEXT else ""
+        text = f" {m.get(TEXT)!r}" if kind == ChatMessageType.TEXT else ""
         out.append(f"#{index_of(m)} {label}{text} from {sender_nickname(m)!r}")
     return out
 
 
 def texts(profile: Profile, messages: list[dict[str, Any]]) -> list[Any]:
-    return [m.get(TEXT) for m in messages if type_of(profile, m) == MessageType.TEXT]
+    return [m.get(TEXT) for m in messages if type_of(profile, m) == ChatMessageType.TEXT]
 
 
 def messages_in(notification_data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -92,13 +100,13 @@ def participants_in(notification_data: dict[str, Any]) -> list[dict[str, Any]]:
 def live_view(profile: Profile, agent: Agent, interaction_id: str) -> list[dict[str, Any]]:
     """What the agent saw of the chat: its last ChatHistory, then every NewMessages after it."""
     notes = agent.notifications.about(interaction_id)
-    kinds = [profile.parse(Notice, n.data.get(NOTIFICATION_TYPE)) for n in notes]
-    starts = [i for i, k in enumerate(kinds) if k == Notice.CHAT_HISTORY]
+    kinds = [profile.parse(NotificationType, n.data.get(NOTIFICATION_TYPE)) for n in notes]
+    starts = [i for i, k in enumerate(kinds) if k == NotificationType.CHAT_HISTORY]
     first = starts[-1] if starts else 0
     return [
         m
         for n, k in zip(notes[first:], kinds[first:], strict=True)
-        if k in (Notice.CHAT_HISTORY, Notice.NEW_MESSAGES)
+        if k in (NotificationType.CHAT_HISTORY, NotificationType.NEW_MESSAGES)
         for m in messages_in(n.data)
     ]
 

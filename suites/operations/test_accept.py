@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.client import OMIT
-from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     caps,
@@ -104,7 +104,8 @@ async def test_accept_history_holds_every_customer_message_then_the_join(invited
     )
     last = messages[-1] if messages else {}
     expect.that(
-        type_of(profile, last) == MessageType.PARTICIPANT_JOINED and sender_nickname(last) == "Agent Smith",
+        type_of(profile, last) == ChatMessageType.PARTICIPANT_JOINED
+        and sender_nickname(last) == "Agent Smith",
         "ACCEPT-03",
         "the history ends with this agent's ParticipantJoined",
         brief(profile, messages[-1:]),
@@ -124,7 +125,7 @@ async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat,
     joins = [
         m
         for m in seen
-        if type_of(profile, m) == MessageType.PARTICIPANT_JOINED
+        if type_of(profile, m) == ChatMessageType.PARTICIPANT_JOINED
         and sender_nickname(m) == expected
         and visibility_of(profile, m) == Visibility.ALL
     ]

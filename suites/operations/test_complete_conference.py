@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import expect, match
-from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -35,7 +35,7 @@ async def test_complete_conference_makes_both_agents_members_visible_to_all(cons
         [
             match.participants_updated(profile, consultation_joined.id),
             match.new_message(
-                profile, consultation_joined.id, MessageType.PARTICIPANT_JOINED, visibility=Visibility.ALL
+                profile, consultation_joined.id, ChatMessageType.PARTICIPANT_JOINED, visibility=Visibility.ALL
             ),
             match.status_change(
                 profile, consultation_joined.id, State.PROCESSING, Position.CONFERENCE_MEMBER
@@ -56,7 +56,7 @@ async def test_complete_conference_makes_both_agents_members_visible_to_all(cons
     new = (await customer_transcript(customer))[len(shown) :]
     expect.that(
         [(type_of(profile, m), visibility_of(profile, m)) for m in new]
-        == [(MessageType.PARTICIPANT_JOINED, Visibility.ALL)],
+        == [(ChatMessageType.PARTICIPANT_JOINED, Visibility.ALL)],
         "COMPLETE-CONFERENCE-01",
         "the customer sees the consultant's ParticipantJoined",
         brief(profile, new),
@@ -76,7 +76,9 @@ async def test_complete_conference_then_messages_reach_everyone_in_one_order(con
             await expect.notification(
                 agent,
                 "COMPLETE-CONFERENCE-02",
-                match.new_message(profile, conference.id, MessageType.TEXT, text, visibility=Visibility.ALL),
+                match.new_message(
+                    profile, conference.id, ChatMessageType.TEXT, text, visibility=Visibility.ALL
+                ),
                 f"{text!r} visible to all",
                 since=since,
             )
@@ -90,7 +92,7 @@ async def test_complete_conference_then_messages_reach_everyone_in_one_order(con
         f"the customer sees {order} in that order",
         brief(profile, seen),
     )
-    customer_idx = [index_of(m) for m in seen if type_of(profile, m) == MessageType.TEXT][-2:]
+    customer_idx = [index_of(m) for m in seen if type_of(profile, m) == ChatMessageType.TEXT][-2:]
     ok = all([i for i, _ in v] == customer_idx and v[0][1] < v[1][1] for v in got.values())
     expect.that(
         ok,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import expect, match
-from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -38,7 +38,7 @@ async def test_complete_transfer_makes_the_consultant_owner(consultation_joined,
         "COMPLETE-TRANSFER-01",
         [
             match.participants_updated(profile, consultation_joined.id),
-            match.new_message(profile, consultation_joined.id, MessageType.PARTICIPANT_LEFT),
+            match.new_message(profile, consultation_joined.id, ChatMessageType.PARTICIPANT_LEFT),
             match.status_change(profile, consultation_joined.id, State.PROCESSING, Position.OWNER),
         ],
         since=since,
@@ -64,7 +64,10 @@ async def test_complete_transfer_shows_the_customer_the_join_then_the_leave(cons
     expect.that(
         seen[: len(shown)] == shown
         and kinds
-        == [(MessageType.PARTICIPANT_JOINED, Visibility.ALL), (MessageType.PARTICIPANT_LEFT, Visibility.ALL)],
+        == [
+            (ChatMessageType.PARTICIPANT_JOINED, Visibility.ALL),
+            (ChatMessageType.PARTICIPANT_LEFT, Visibility.ALL),
+        ],
         "COMPLETE-TRANSFER-02",
         "the consultant's ParticipantJoined, then the initiator's ParticipantLeft",
         brief(profile, new),
@@ -72,7 +75,7 @@ async def test_complete_transfer_shows_the_customer_the_join_then_the_leave(cons
     joins = [
         m
         for m in seen
-        if type_of(profile, m) == MessageType.PARTICIPANT_JOINED and sender_nickname(m) == joined[0]
+        if type_of(profile, m) == ChatMessageType.PARTICIPANT_JOINED and sender_nickname(m) == joined[0]
     ]
     expect.that(
         len(joins) == 1 and "private advice" not in texts(profile, seen),

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY
-from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -80,7 +80,10 @@ async def test_initiate_consultation_join_is_seen_by_agents_only_in_order(consul
         [
             match.participants_updated(profile, consultation_invited.id),
             match.new_message(
-                profile, consultation_invited.id, MessageType.PARTICIPANT_JOINED, visibility=Visibility.AGENTS
+                profile,
+                consultation_invited.id,
+                ChatMessageType.PARTICIPANT_JOINED,
+                visibility=Visibility.AGENTS,
             ),
             match.status_change(
                 profile, consultation_invited.id, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY
-from conformance.protocol import MessageType, Operation, Position, State, Status
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -72,13 +72,13 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
     messages = messages_in(accepted[-1].data)
     last = messages[-1] if messages else {}
     expect.that(
-        texts(profile, messages) == sent and type_of(profile, last) == MessageType.PARTICIPANT_JOINED,
+        texts(profile, messages) == sent and type_of(profile, last) == ChatMessageType.PARTICIPANT_JOINED,
         "REJECT-02",
         f"the history holds the customer's messages {sent}, then the new owner's join",
         brief(profile, messages),
     )
     expect.that(
-        len([m for m in messages if type_of(profile, m) == MessageType.PARTICIPANT_JOINED]) == 2,
+        len([m for m in messages if type_of(profile, m) == ChatMessageType.PARTICIPANT_JOINED]) == 2,
         "REJECT-02",
         "no join of the agent that rejected",
         brief(profile, messages),

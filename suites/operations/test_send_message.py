@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.client import OMIT
-from conformance.protocol import MessageType, Operation, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -34,7 +34,7 @@ async def test_send_message_reaches_the_customer_unchanged(text, accepted_chat, 
         agent,
         "MESSAGE-01",
         match.new_message(
-            profile, accepted_chat.id, type=MessageType.TEXT, text=text, visibility=Visibility.ALL
+            profile, accepted_chat.id, type=ChatMessageType.TEXT, text=text, visibility=Visibility.ALL
         ),
         "NewMessages with the exact text, visible to all",
         since=since,
@@ -57,7 +57,7 @@ async def test_send_message_by_the_owner_reaches_the_consultant(consultation_joi
     await expect.notification(
         consultant,
         "MESSAGE-01",
-        match.new_message(profile, consultation_joined.id, type=MessageType.TEXT, text=TRICKY),
+        match.new_message(profile, consultation_joined.id, type=ChatMessageType.TEXT, text=TRICKY),
         "the owner's message, as NewMessages to the consultant",
         since=since,
     )
@@ -143,7 +143,7 @@ async def test_send_message_by_a_consultant_stays_among_agents(consultation_join
         match.new_message(
             profile,
             consultation_joined.id,
-            type=MessageType.TEXT,
+            type=ChatMessageType.TEXT,
             text="agents only",
             visibility=Visibility.AGENTS,
         ),
@@ -160,6 +160,6 @@ async def test_send_message_by_a_consultant_stays_among_agents(consultation_join
     leaked = [
         m
         for m in seen
-        if type_of(profile, m) == MessageType.TEXT and visibility_of(profile, m) != Visibility.ALL
+        if type_of(profile, m) == ChatMessageType.TEXT and visibility_of(profile, m) != Visibility.ALL
     ]
     expect.that(not leaked, "MESSAGE-04", "only messages visible to all", brief(profile, leaked))

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.client import OMIT
-from conformance.protocol import MessageType, Operation, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -15,7 +15,7 @@ from suites.operations.conftest import (
     type_of,
 )
 
-TYPING = [MessageType.TYPING_STARTED, MessageType.TYPING_STOPPED]
+TYPING = [ChatMessageType.TYPING_STARTED, ChatMessageType.TYPING_STOPPED]
 
 
 @pytest.mark.requirement("TYPING-01")
@@ -75,11 +75,11 @@ async def test_send_notification_by_a_consultant_reaches_the_owner_only(kind, co
         ("", Status.INVALID_PARAMETER),
         ("Typing", Status.INVALID_PARAMETER),
         ("typingstarted", Status.INVALID_PARAMETER),
-        (MessageType.TEXT, Status.INVALID_PARAMETER),
-        (MessageType.PARTICIPANT_LEFT, Status.INVALID_PARAMETER),
+        (ChatMessageType.TEXT, Status.INVALID_PARAMETER),
+        (ChatMessageType.PARTICIPANT_LEFT, Status.INVALID_PARAMETER),
         (None, Status.INVALID_PARAMETER),
         (1, Status.INVALID_PARAMETER),
-        ([MessageType.TYPING_STARTED], Status.INVALID_PARAMETER),
+        ([ChatMessageType.TYPING_STARTED], Status.INVALID_PARAMETER),
     ],
     ids=["missing", "empty", "unknown", "wrong-case", "text", "participant-left", "null", "number", "list"],
 )
@@ -87,7 +87,7 @@ async def test_send_notification_with_a_bad_value_fails_and_changes_nothing(
     value, status, accepted_chat, profile
 ):
     agent = accepted_chat.owner
-    if isinstance(value, MessageType):
+    if isinstance(value, ChatMessageType):
         value = profile.wire(value)
     elif isinstance(value, list):
         value = [profile.wire(v) for v in value]

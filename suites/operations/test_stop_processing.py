@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import expect, match
-from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -39,7 +39,10 @@ async def test_stop_by_the_consultant_tells_the_owner_it_left(consultation_joine
         [
             match.participants_updated(profile, consultation_joined.id),
             match.new_message(
-                profile, consultation_joined.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.AGENTS
+                profile,
+                consultation_joined.id,
+                ChatMessageType.PARTICIPANT_LEFT,
+                visibility=Visibility.AGENTS,
             ),
             match.status_change(profile, consultation_joined.id, State.PROCESSING, Position.OWNER),
         ],
@@ -68,7 +71,7 @@ async def test_stop_by_a_conference_member_leaves_the_other_owner(conference, pr
         [
             match.participants_updated(profile, conference.id),
             match.new_message(
-                profile, conference.id, MessageType.PARTICIPANT_LEFT, visibility=Visibility.ALL
+                profile, conference.id, ChatMessageType.PARTICIPANT_LEFT, visibility=Visibility.ALL
             ),
             match.status_change(profile, conference.id, State.PROCESSING, Position.OWNER),
         ],
@@ -76,7 +79,7 @@ async def test_stop_by_a_conference_member_leaves_the_other_owner(conference, pr
     )
     seen = await customer_transcript(conference.customer)
     expect.that(
-        type_of(profile, seen[-1] if seen else {}) == MessageType.PARTICIPANT_LEFT,
+        type_of(profile, seen[-1] if seen else {}) == ChatMessageType.PARTICIPANT_LEFT,
         "STOP-01",
         "the customer sees the member's ParticipantLeft",
         brief(profile, seen),
@@ -96,7 +99,7 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
     expect.success(refreshed, "STOP-02")
     seen = await customer_transcript(customer)
     expect.that(
-        type_of(profile, seen[-1] if seen else {}) == MessageType.PARTICIPANT_LEFT,
+        type_of(profile, seen[-1] if seen else {}) == ChatMessageType.PARTICIPANT_LEFT,
         "STOP-01",
         "the customer sees the agent's ParticipantLeft",
         brief(profile, seen),

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY
-from conformance.protocol import MessageType, Operation, Position, State, Status, Visibility
+from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
 from suites.operations.conftest import (
     brief,
     customer_transcript,
@@ -54,7 +54,7 @@ async def test_transfer_to_a_ready_agent_completes_the_initiator_and_invites_the
     seen = await customer_transcript(chat_to_colleague.customer)
     last = seen[-1] if seen else {}
     expect.that(
-        type_of(profile, last) == MessageType.PARTICIPANT_LEFT
+        type_of(profile, last) == ChatMessageType.PARTICIPANT_LEFT
         and visibility_of(profile, last) == Visibility.ALL,
         # The initiator's ParticipantLeft is the event TRANSFER-03 requires of the chat ("including the
         # initiator's ParticipantLeft"); a chat without it fails that, not the transfer's three effects.
@@ -110,7 +110,7 @@ async def test_transfer_gives_the_new_owner_the_whole_conversation(chat_to_colle
         (
             sender_nickname(m)
             for m in reversed(before)
-            if type_of(profile, m) == MessageType.PARTICIPANT_JOINED
+            if type_of(profile, m) == ChatMessageType.PARTICIPANT_JOINED
         ),
         None,
     )
@@ -123,7 +123,7 @@ async def test_transfer_gives_the_new_owner_the_whole_conversation(chat_to_colle
         brief(profile, history),
     )
     expect.that(
-        tail == [MessageType.PARTICIPANT_LEFT, MessageType.PARTICIPANT_JOINED]
+        tail == [ChatMessageType.PARTICIPANT_LEFT, ChatMessageType.PARTICIPANT_JOINED]
         and left == [owner_name]
         and [index_of(m) for m in history] == list(range(1, len(history) + 1)),
         "TRANSFER-03",

@@ -11,7 +11,7 @@ from conformance import expect, match
 from conformance.client import Reply
 from conformance.expect import NonConformance
 from conformance.notifications import EventTimeout, Notification, NotificationLog
-from conformance.protocol import DEFAULT_PROFILE, MessageType, Status, load_profile
+from conformance.protocol import DEFAULT_PROFILE, ChatMessageType, Status, load_profile
 from conformance.transcript import REDACTED, Transcript
 
 P = DEFAULT_PROFILE
@@ -60,7 +60,7 @@ def test_new_message_predicate_gives_reasons() -> None:
             ],
         },
     )
-    assert match.new_message(P, "i1", MessageType.TEXT, "hi")(n) is None
+    assert match.new_message(P, "i1", ChatMessageType.TEXT, "hi")(n) is None
     assert "text is" in (match.new_message(P, "i1", text="bye")(n) or "")
     assert "about interaction" in (match.new_message(P, "i2")(n) or "")
     assert match.notification_shape(P, n) is None

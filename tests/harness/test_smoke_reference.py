@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from conformance import match
 from conformance.actors import Agent, AgentSpec, Customer
-from conformance.protocol import DEFAULT_PROFILE, MessageType, Position, State
+from conformance.protocol import DEFAULT_PROFILE, ChatMessageType, Position, State
 from conformance.transcript import Transcript
 
 PROFILE = DEFAULT_PROFILE
@@ -66,7 +66,7 @@ async def test_whole_chat(pair: tuple[Agent, Agent, Transcript], server_url: str
         since = alice.notifications.mark()
         await customer.send("second")
         await alice.notifications.wait_for(
-            match.new_message(PROFILE, chat, MessageType.TEXT, "second"),
+            match.new_message(PROFILE, chat, ChatMessageType.TEXT, "second"),
             TIMEOUT_S,
             since,
             "customer's second",

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from conformance.protocol.names import Channel, Field, Notice, Operation, RoutingKey, State
+from conformance.protocol.names import Channel, Field, NotificationType, Operation, RoutingKey, State
 from conformance.protocol.profile import DEFAULT_PROFILE
 
 HTTP = DEFAULT_PROFILE.http
@@ -103,12 +103,17 @@ def expected_chat_notices() -> list[tuple[str, str]]:
     """(notificationType, state or text) of the notifications `drive_chat` causes, in order."""
     p = DEFAULT_PROFILE
     status, history, new = (
-        p.wire(n) for n in (Notice.STATUS_CHANGE, Notice.CHAT_HISTORY, Notice.NEW_MESSAGES)
+        p.wire(n)
+        for n in (
+            NotificationType.STATUS_CHANGE,
+            NotificationType.CHAT_HISTORY,
+            NotificationType.NEW_MESSAGES,
+        )
     )
     return [
         (status, p.wire(State.INVITED)),
         (status, p.wire(State.PROCESSING)),
-        (p.wire(Notice.PARTICIPANTS_UPDATED), ""),
+        (p.wire(NotificationType.PARTICIPANTS_UPDATED), ""),
         (history, ""),
         (new, "first words"),
         (new, "second words"),
@@ -118,9 +123,9 @@ def expected_chat_notices() -> list[tuple[str, str]]:
 def notice_of(data: dict[str, Any]) -> tuple[str, str]:
     """The (notificationType, state or text) of one notification, to compare with the expected list."""
     kind = data.get("notificationType", "")
-    if kind == DEFAULT_PROFILE.wire(Notice.STATUS_CHANGE):
+    if kind == DEFAULT_PROFILE.wire(NotificationType.STATUS_CHANGE):
         return kind, data["interaction"]["state"]
-    if kind == DEFAULT_PROFILE.wire(Notice.NEW_MESSAGES):
+    if kind == DEFAULT_PROFILE.wire(NotificationType.NEW_MESSAGES):
         return kind, data["messages"][0].get("text", "")
     return kind, ""
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.client import OMIT
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    OMIT,
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    caps,
-    customer_transcript,
+    expect,
+    match,
     messages_in,
     perform_escaped,
     perform_refused,
@@ -33,7 +37,7 @@ async def test_accept_invitation_makes_the_agent_owner(invited_chat, profile):
         agent,
         "ACCEPT-01",
         match.status_change(
-            profile, invited_chat.id, state=State.PROCESSING, capabilities=caps(profile, Position.OWNER)
+            profile, invited_chat.id, state=State.PROCESSING, capabilities=Position.OWNER
         ),
         "StatusChange Processing with exactly the owner capabilities",
         since=since,
@@ -53,7 +57,7 @@ async def test_accept_consultation_invitation_makes_the_agent_consultant(consult
             profile,
             consultation_invited.id,
             state=State.PROCESSING,
-            capabilities=caps(profile, Position.CONSULTANT),
+            capabilities=Position.CONSULTANT,
         ),
         "StatusChange Processing with exactly the consultant capabilities",
         since=since,
@@ -66,7 +70,7 @@ async def test_accept_notifies_status_then_participants_then_history(invited_cha
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT)
     expect.success(reply, "ACCEPT-02")
-    await expect.sequence(
+    await expect.next_in_order(
         agent,
         invited_chat.id,
         "ACCEPT-02",
@@ -84,7 +88,7 @@ async def test_accept_history_holds_every_customer_message_then_the_join(invited
     agent, customer = invited_chat.owner, invited_chat.customer
     for text in ("second message", "third message"):
         await customer.send(text)
-    sent = texts(profile, await customer_transcript(customer))
+    sent = texts(profile, await customer.chat_messages(requirement=None))
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT, nickname="Agent Smith")
     expect.success(reply, "ACCEPT-03")
@@ -121,7 +125,7 @@ async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat,
     )
     expect.success(reply, "ACCEPT-01")
     expected = nickname or await _first_name(agent)
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     joins = [
         m
         for m in seen

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.client import OMIT
-from conformance.protocol import Operation, Status
-from suites.operations.conftest import (
+from conformance.api import (
+    OMIT,
+    Operation,
+    Status,
     brief,
+    expect,
     index_of,
     live_view,
+    match,
     messages_in,
     perform_refused,
 )

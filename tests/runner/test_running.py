@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from conformance.config import build_config
-from conformance.reporting.bundle import MANIFEST, write_bundle
-from conformance.reporting.expectations import Expectation, matching
-from conformance.reporting.selection import Selector
+from conformance.reporting.bundle import MANIFEST
+from conformance.runner.bundle import write_evidence_bundle
+from conformance.runner.expectations import Expectation, matching
+from conformance.runner.selection import Selector
 from tests.suite_process import clean_env
 
 DATA = Path(__file__).parent / "data"
@@ -109,7 +110,7 @@ def test_bundle_manifest_and_no_secret(tmp_path: Path) -> None:
     target = tmp_path / "t.toml"
     target.write_text('base_url = "http://h:1"\n[[agents]]\nusername = "a"\npassword = "${P}"\nid = "a1"\n')
     config = build_config({"target_file": str(target), "report_dir": str(reports)}, {"P": "s3cret-value"})
-    path = write_bundle(config, tmp_path / "bundle.zip", seed=7)
+    path = write_evidence_bundle(config, tmp_path / "bundle.zip", seed=7)
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         assert {"summary.json", "allure-results/x-result.json", "target.json", "run.json", MANIFEST} <= names

@@ -142,13 +142,13 @@ async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat,
 
 
 @pytest.mark.requirement("ACCEPT-04", "STATUS-05")
-async def test_accept_of_an_accepted_chat_fails_with_2(accepted_chat):
+async def test_accept_of_an_accepted_chat_fails_as_invalid_parameter(accepted_chat):
     agent = accepted_chat.owner
     await perform_refused(agent, accepted_chat.id, Operation.ACCEPT, "ACCEPT-04", Status.INVALID_PARAMETER)
 
 
 @pytest.mark.requirement("ACCEPT-04")
-async def test_accept_of_a_completed_chat_fails_with_2_or_6(accepted_chat):
+async def test_accept_of_a_completed_chat_fails_as_invalid_parameter_or_not_found(accepted_chat):
     agent = accepted_chat.owner
     await agent.stop(accepted_chat.id)
     since = agent.notifications.mark()
@@ -158,7 +158,7 @@ async def test_accept_of_a_completed_chat_fails_with_2_or_6(accepted_chat):
 
 
 @pytest.mark.requirement("ACCEPT-04")
-async def test_accept_of_an_unknown_interaction_fails_with_6(agent_a, tag):
+async def test_accept_of_an_unknown_interaction_fails_as_not_found(agent_a, tag):
     reply = await agent_a.client.perform(f"no-such-interaction-{tag}", Operation.ACCEPT)
     expect.failure(reply, "ACCEPT-04", Status.NOT_FOUND, agent_a.profile)
 
@@ -169,7 +169,7 @@ async def test_accept_of_an_unknown_interaction_fails_with_6(agent_a, tag):
     [42, "", "n" * 4097, "😀" * 4097, None, ["Bob"], "\ud800"],
     ids=["number", "empty", "4097-chars", "4097-astral", "null", "list", "lone-surrogate"],
 )
-async def test_accept_with_an_invalid_nickname_fails_with_2(nickname, invited_chat):
+async def test_accept_with_an_invalid_nickname_fails_as_invalid_parameter(nickname, invited_chat):
     agent = invited_chat.owner
     before = await snapshot(agent, invited_chat.id)
     since = agent.notifications.mark()

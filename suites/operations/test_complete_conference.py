@@ -109,7 +109,7 @@ async def test_complete_conference_then_messages_reach_everyone_in_one_order(con
 
 @pytest.mark.requirement("COMPLETE-CONFERENCE-03", "STATUS-05")
 @pytest.mark.parametrize("chat_in_state", ["accepted_chat", "consultation_invited"], indirect=True)
-async def test_complete_conference_without_a_joined_consultant_fails_with_2(chat_in_state):
+async def test_complete_conference_without_a_joined_consultant_fails_as_invalid_parameter(chat_in_state):
     chat = chat_in_state
     owner = chat.owner
     await perform_refused(

@@ -92,7 +92,7 @@ async def test_complete_transfer_shows_the_customer_the_join_then_the_leave(cons
 
 @pytest.mark.requirement("COMPLETE-TRANSFER-03", "STATUS-05")
 @pytest.mark.parametrize("chat_in_state", ["accepted_chat", "consultation_invited"], indirect=True)
-async def test_complete_transfer_without_a_joined_consultant_fails_with_2(chat_in_state):
+async def test_complete_transfer_without_a_joined_consultant_fails_as_invalid_parameter(chat_in_state):
     chat = chat_in_state
     owner = chat.owner
     await perform_refused(

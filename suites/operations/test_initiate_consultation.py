@@ -149,7 +149,9 @@ async def test_initiate_consultation_with_a_bad_agent_fails_and_changes_nothing(
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
-async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accepted_chat, agent_b):
+async def test_initiate_consultation_with_an_agent_not_ready_fails_as_invalid_parameter(
+    accepted_chat, agent_b
+):
     owner = accepted_chat.owner
     await agent_b.not_ready()
     try:
@@ -166,7 +168,9 @@ async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accept
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
-async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(chat_to_colleague):
+async def test_initiate_consultation_with_an_agent_invited_before_fails_as_invalid_parameter(
+    chat_to_colleague
+):
     first, colleague = chat_to_colleague.first, chat_to_colleague.next
     await rejected_to_next(chat_to_colleague)
     await perform_refused(
@@ -180,7 +184,9 @@ async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(c
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
-async def test_initiate_consultation_while_one_is_under_way_fails_with_2(consultation_invited, agent_c):
+async def test_initiate_consultation_while_one_is_under_way_fails_as_invalid_parameter(
+    consultation_invited, agent_c
+):
     owner = consultation_invited.owner
     await perform_refused(
         owner,

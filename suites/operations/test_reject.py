@@ -92,6 +92,6 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
 
 
 @pytest.mark.requirement("REJECT-03", "STATUS-05")
-async def test_reject_after_accept_fails_with_2(accepted_chat):
+async def test_reject_after_accept_fails_as_invalid_parameter(accepted_chat):
     agent = accepted_chat.owner
     await perform_refused(agent, accepted_chat.id, Operation.REJECT, "REJECT-03", Status.INVALID_PARAMETER)

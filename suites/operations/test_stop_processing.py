@@ -118,7 +118,7 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
 
 
 @pytest.mark.requirement("STOP-03", "STATUS-05")
-async def test_stop_while_invited_fails_with_2(invited_chat):
+async def test_stop_while_invited_fails_as_invalid_parameter(invited_chat):
     agent = invited_chat.owner
     await perform_refused(
         agent, invited_chat.id, Operation.STOP_PROCESSING, "STOP-03", Status.INVALID_PARAMETER

@@ -168,7 +168,7 @@ async def test_transfer_with_a_bad_target_fails_and_changes_nothing(how, status,
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
 @pytest.mark.parametrize("by", ["agent", "skill"])
-async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialist):
+async def test_transfer_to_an_agent_not_ready_fails_as_invalid_parameter(by, chat_to_specialist):
     owner, specialist = chat_to_specialist.first, chat_to_specialist.next
     await owner.accept(chat_to_specialist.id)
     await specialist.not_ready()
@@ -187,7 +187,7 @@ async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialis
 
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
-async def test_transfer_to_an_agent_already_invited_fails_with_2(chat_to_colleague):
+async def test_transfer_to_an_agent_already_invited_fails_as_invalid_parameter(chat_to_colleague):
     first, colleague = chat_to_colleague.first, chat_to_colleague.next
     await rejected_to_next(chat_to_colleague)
     await perform_refused(

@@ -20,7 +20,7 @@ from conformance.protocol import CATALOGUE, Level, Profile, State, Status
 from conformance.reply import Reply
 
 
-class Agent(Protocol):
+class AgentLike(Protocol):
     """What the judge needs of an agent (conformance.actors.Agent is one): its log, its deadline, and a
     barrier (everything the server queued for it before now has arrived; with ready=False the agent's
     NotReady is kept). The judge never imports the actors."""
@@ -66,7 +66,7 @@ def blamed(requirement: str, why: object) -> str:
     return getattr(why, "requirement", None) or requirement
 
 
-def stray(agent: Agent, n: Notification) -> NonConformance | None:
+def stray(agent: AgentLike, n: Notification) -> NonConformance | None:
     """A NewMessages the agent should never have had, judged by its own log up to it: about a chat it
     was never invited to (NOTIFY-05), while only invited (ORDER-01: rule 1 of section 3.1), or after its
     Completed (STATE-05). A check that meets one reports that, not the step it was waiting on."""
@@ -86,7 +86,7 @@ def stray(agent: Agent, n: Notification) -> NonConformance | None:
     )
 
 
-def no_stray(agent: Agent, notifications: Iterable[Notification]) -> None:
+def no_stray(agent: AgentLike, notifications: Iterable[Notification]) -> None:
     for n in notifications:
         err = stray(agent, n)
         if err is not None:
@@ -126,7 +126,7 @@ def failure(reply: Reply, requirement: str, status: Status | Iterable[Status], p
 
 
 async def notification(
-    agent: Agent,
+    agent: AgentLike,
     requirement: str,
     predicate: Predicate,
     description: str,
@@ -157,7 +157,7 @@ def _unless_missed_before(requirement: str, expected: str) -> None:
 
 
 async def next_in_order(
-    agent: Agent,
+    agent: AgentLike,
     interaction_id: str,
     requirement: str,
     predicates: Sequence[Callable[[Notification], Any]],
@@ -193,7 +193,7 @@ async def next_in_order(
     return got
 
 
-async def nothing_about(agent: Agent, interaction_id: str, requirement: str, since: int) -> None:
+async def nothing_about(agent: AgentLike, interaction_id: str, requirement: str, since: int) -> None:
     """No notification about the interaction from `since` up to a barrier (a Ready and its echo)."""
     barrier = await agent.barrier()
     stray_ones = agent.notifications.about(interaction_id, since, barrier)
@@ -207,7 +207,7 @@ async def nothing_about(agent: Agent, interaction_id: str, requirement: str, sin
 
 
 async def exactly_in_order(
-    agent: Agent,
+    agent: AgentLike,
     interaction_id: str,
     requirement: str,
     since: int,

@@ -175,10 +175,10 @@ async def test_consultant_leaving_gives_the_owner_plain_capabilities(chats, agen
     await expect.exactly_in_order(a, cid, "MESSAGE-04", since_a, [note], "the consultant's note")
     await member_stops(p, a, b, cid, AGENTS, "the consultant's leave")
     full = await a.request_history(cid)
-    transcript = await chat.customer.chat_messages()
+    customer_view = await chat.customer.chat_messages()
     raise_first(party_checks(p, cid, [a, b], full))
-    raise_first(check_customer(p, transcript, full))
-    leaked = [x for x in transcript if sender_nickname(x) == b.name or x.get("text") == "private note"]
+    raise_first(check_customer(p, customer_view, full))
+    leaked = [x for x in customer_view if sender_nickname(x) == b.name or x.get("text") == "private note"]
     expect.that(not leaked, "CUSTOMER-02", "nothing of the consultation for the customer", leaked)
 
 

@@ -179,7 +179,7 @@ class Agent:
         )
         why = match.status_change(self.profile, interaction_id, state, caps)(n)
         expect.that(
-            why is None or why is True,
+            why is None,
             expect.blamed(requirement, why),
             f"StatusChange {self.profile.wire(state)} ({caps.value if caps else 'any'} capabilities)",
             f"{why}: {n.brief()}",

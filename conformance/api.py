@@ -11,15 +11,7 @@ pytest plugin registers: suites use them by name, never import them.
 
 from conformance import expect, match
 from conformance.actors import TAG_KEY, Agent, AgentAccount, Customer
-from conformance.bayeux import (
-    CONNECT,
-    DISCONNECT,
-    HANDSHAKE,
-    LONG_POLLING,
-    SUBSCRIBE,
-    BayeuxClient,
-    error_code,
-)
+from conformance.bayeux import BayeuxClient, error_code
 from conformance.chat_checks import (
     Violation,
     check_agent,
@@ -71,6 +63,7 @@ from conformance.protocol import (
     Status,
     Visibility,
 )
+from conformance.protocol.bayeux import CONNECT, DISCONNECT, HANDSHAKE, LONG_POLLING, SUBSCRIBE
 from conformance.reply import Reply
 from conformance.steps import (
     Snapshot,

@@ -64,7 +64,7 @@ async def perform_refused(
     """Perform the operation: it fails with `status` and changes nothing (`refused_without_effect`)."""
     before = await snapshot(agent, interaction_id)
     since = agent.notifications.mark()
-    reply = await agent.client.perform(interaction_id, op, **fields)
+    reply = await agent.client.perform(interaction_id, op, None, **fields)
     await refused_without_effect(
         agent, interaction_id, reply, requirement, status, before=before, since=since
     )
@@ -140,7 +140,8 @@ async def customer_sees(
 
     def check(m: dict[str, Any]) -> str | None:
         why = match.message_matches(profile, m, type, text, visibility=Visibility.ALL)
-        sender = m.get(FROM) if isinstance(m.get(FROM), dict) else {}
+        raw = m.get(FROM)
+        sender: dict[str, Any] = raw if isinstance(raw, dict) else {}
         if why is None and nickname is not None and sender.get(NICKNAME) != nickname:
             return f"from {sender.get(NICKNAME)!r}"
         return why

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.api import (
@@ -22,9 +24,9 @@ NOT_VALID = {Status.INVALID_PARAMETER}
 GONE = {Status.INVALID_PARAMETER, Status.NOT_FOUND}
 
 
-def status_changes(agent, profile, chat_id: str, since: int = 0) -> list[tuple[str, frozenset[str]]]:
+def status_changes(agent, profile, chat_id: str, since: int = 0) -> list[tuple[Any, frozenset[Any]]]:
     """(state, capabilities) of every StatusChange the agent received about the chat, in order."""
-    out = []
+    out: list[tuple[Any, frozenset[Any]]] = []
     for n in agent.notifications.about(chat_id, since):
         if n.data.get(NOTIFICATION_TYPE) == profile.wire(NotificationType.STATUS_CHANGE):
             inter = n.data.get(INTERACTION) or {}

@@ -58,7 +58,7 @@ async def _transfer_and_continue(chats: ChatBook, a: Agent, b: Agent, p: Profile
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     requirement = "TRANSFER-02" if "skill" in target else "TRANSFER-01"
     # The initiator's StatusChange Completed is TRANSFER-01's, whichever the target.
-    expect.success(await a.client.perform(cid, Operation.TRANSFER, **target), requirement)
+    expect.success(await a.client.perform(cid, Operation.TRANSFER, None, **target), requirement)
     await expect.exactly_in_order(
         a, cid, "TRANSFER-01", since_a, [status(p, cid, Position.COMPLETED)], "its transfer"
     )

@@ -1,11 +1,13 @@
 """The evidence of a suite test: its slice of the wire transcript on a failure (a report section, the
-NonConformance's transcript, Allure attachments with Expected / Actual), and the sequence diagram of
-what a flow test exchanged."""
+NonConformance's transcript, Allure attachments with Expected / Actual), the sequence diagram of what a
+flow test exchanged, and a FAIL's readable text (requirement, expected, actual, where the check failed,
+where the transcript is) that the terminal shows instead of a traceback (`runner/terminal.py`)."""
 
 from __future__ import annotations
 
 import pytest
 
+from conformance.expect import NonConformance
 from conformance.reporting import allure as allure_report
 from conformance.reporting.sequence import render_svg
 from conformance.runner.session import transcript_slice
@@ -43,3 +45,20 @@ def attach_sequence(item: pytest.Item) -> None:
     entries = recorded.entries(since)
     if entries:
         allure_report.attach_sequence(render_svg(entries))
+
+
+READABLE = "gws_readable_failure"  # the report attribute carrying a FAIL's readable text
+
+
+def readable_failure(
+    item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException], error: NonConformance
+) -> str:
+    """What the terminal says of a FAIL: the requirement with its level and summary, expected, actual,
+    the line of the test where the check failed, and where the transcript is."""
+    here = [entry for entry in excinfo.traceback if entry.path == item.path]
+    where = f"{item.location[0]}:{here[-1].lineno + 1}" if here else item.location[0]
+    allure_dir = item.config.getoption("allure_report_dir", None)
+    transcript = "the 'transcript' section below" + (
+        f", and this test's result in {allure_dir}" if allure_dir else "")
+    return (f"{error}\n  checked at: {where}\n  transcript: {transcript}\n"
+            "  (the traceback: --tb=long)")

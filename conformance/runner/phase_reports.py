@@ -14,10 +14,16 @@ from conformance.fixtures import LEFT_BEHIND
 from conformance.reporting import allure as allure_report
 from conformance.reporting.summary import Outcome, TestResult, classify
 from conformance.runner.collection import reason, run_expectations
-from conformance.runner.evidence import attach_sequence, attach_transcript, wants_sequence
+from conformance.runner.evidence import (
+    READABLE,
+    attach_sequence,
+    attach_transcript,
+    readable_failure,
+    wants_sequence,
+)
 from conformance.runner.marker import checks
 from conformance.runner.options import gws_config
-from conformance.runner.outcomes import classify_failure
+from conformance.runner.outcomes import classify_failure, nonconformance_of
 from conformance.runner.redaction import redact_report
 from conformance.runner.results import LEFT_BEHIND_RECORD, RECORD, SEVERITY_RANK, record_of, to_record
 
@@ -85,6 +91,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         setattr(report, RECORD, to_record(result))
         if failed:
             attach_transcript(item, call.excinfo.value if call.excinfo is not None else None, report)
+        deviation = nonconformance_of(call.excinfo.value) if call.excinfo is not None else None
+        if result.outcome in (Outcome.FAILED, Outcome.WARNING) and call.excinfo and deviation:
+            setattr(report, READABLE, readable_failure(item, call.excinfo, deviation))
         if wants_sequence(item) and (report.when == "call" or failed):
             attach_sequence(item)
     redact_report(report)  # before the terminal, junit, Allure (and xdist) read it

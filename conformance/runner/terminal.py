@@ -1,5 +1,6 @@
-"""The end of the terminal output: the errors, the blocks, the verdict table and line, and where the
-reports are."""
+"""The terminal: a FAIL reads as its requirement, expected, actual and where the transcript is (not a
+traceback through pytest-asyncio; --tb=long, short, native... give pytest's own), and the end of the
+output: the errors, the blocks, the verdict table and line, and where the reports are."""
 
 from __future__ import annotations
 
@@ -7,11 +8,50 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import TerminalRepr  # pytest exports no name for a report's printable failure
 
 from conformance.reporting.summary import PASSING_VERDICTS, Outcome, TestResult
 from conformance.reporting.terminal import verdict_table
+from conformance.runner.evidence import READABLE
 from conformance.runner.options import gws_config
 from conformance.runner.results import state_of
+
+DEFAULT_TRACEBACK = "auto"  # pytest's --tb when none is given
+
+
+class ReadableFailures:
+    """Replaces a FAIL's traceback with its readable text where the terminal reads it: after junit.xml
+    and Allure took the full one (their hooks ran first), in the process that prints the summary."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        text = getattr(report, READABLE, None)
+        if isinstance(text, str) and report.failed and self.config.option.tbstyle == DEFAULT_TRACEBACK:
+            report.longrepr = ReadableText(text, getattr(report.longrepr, "reprcrash", None))
+
+
+class ReadableText(TerminalRepr):
+    """A longrepr the terminal prints as is; keeps the crash line for pytest's short summary."""
+
+    def __init__(self, text: str, reprcrash: Any) -> None:
+        self.text = text
+        self.reprcrash = reprcrash
+
+    def toterminal(self, tw: Any) -> None:
+        first, *rest = self.text.splitlines()
+        tw.line(first, red=True, bold=True)
+        for line in rest:
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ReadableFailures(config), "gws_conformance_readable_failures")
 
 
 def write_blocked(terminalreporter: Any, results: list[TestResult]) -> None:

@@ -147,3 +147,16 @@ def test_cli_unreachable_target_exits_3(tmp_path: Path) -> None:
     assert done.returncode == 3 and "cannot reach http://127.0.0.1:9: connection refused" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["verdict"] == "error"
+
+
+def test_a_fail_reads_as_requirement_expected_actual_and_where(tmp_path: Path) -> None:
+    """By default the terminal shows a FAIL's requirement, expected, actual, the line of the check and
+    where the transcript is, not a traceback; --tb=long gives pytest's traceback."""
+    done, _ = run_fake(tmp_path, "--select", "AUTH-03")
+    assert "AUTH-03 (MUST)" in done.stdout
+    assert "  expected: HTTP 403\n  actual:   HTTP 200\n" in done.stdout
+    assert "  checked at: tests/runner/data/fake_suites/test_fake.py:24\n" in done.stdout
+    assert "  transcript: the 'transcript' section below" in done.stdout
+    assert 'raise NonConformance("AUTH-03"' not in done.stdout
+    full, _ = run_fake(tmp_path, "--select", "AUTH-03", "--tb=long")
+    assert 'raise NonConformance("AUTH-03"' in full.stdout and "checked at:" not in full.stdout

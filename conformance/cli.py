@@ -37,6 +37,7 @@ from conformance.target import (
 )
 
 PROG = "gws-conformance"
+REWRITE_WARNING = "pytest.PytestAssertRewriteWarning"
 STALE_REPORTS = ("summary.json", "summary.md", "junit.xml")
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_DIR.parent / "suites"  # the sibling package: in the checkout, or in site-packages
@@ -52,6 +53,9 @@ PYTEST_SETTINGS = (
     # anyio's pytest plugin is unused (the suites run on pytest-asyncio) and, imported before pytest
     # starts (httpx imports anyio), would print a PytestAssertRewriteWarning on every run.
     "-p", "no:anyio",
+    # A remote target's preflight (httpx) imports anyio before pytest starts; pytest would still mark the
+    # module for rewriting (it marks every pytest11 distribution's modules) and warn that it cannot.
+    "-W", f"ignore:Module already imported so cannot be rewritten; anyio:{REWRITE_WARNING}",
 )
 
 

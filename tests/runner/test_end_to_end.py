@@ -27,6 +27,21 @@ def test_run_auth_01_against_the_embedded_server(tmp_path: Path) -> None:
     assert summary["requirements"]["AUTH-01"]["outcome"] == "passed"
     assert (tmp_path / "junit.xml").is_file() and any((tmp_path / "allure-results").iterdir())
     assert (tmp_path / "bundle.zip").is_file()
+    assert "warnings summary" not in done.stdout
+
+
+def test_a_run_against_a_remote_target_from_another_folder_prints_no_warning(tmp_path: Path) -> None:
+    """The preflight's HTTP client imports anyio before pytest starts: no PytestAssertRewriteWarning."""
+    with ReferenceServer() as server:
+        target = tmp_path / "target.toml"
+        target.write_text(target_toml(server), encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--target", str(target), "--select", "AUTH-01",
+             "--report-dir", str(tmp_path / "reports")],
+            capture_output=True, text=True, timeout=120, env=clean_env(), cwd=tmp_path,
+        )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "warnings summary" not in done.stdout and "Warning" not in done.stderr
 
 
 def test_two_workers_give_one_merged_summary(tmp_path: Path) -> None:

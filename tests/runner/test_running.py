@@ -14,6 +14,7 @@ from conformance.config import build_config
 from conformance.reporting.bundle import MANIFEST
 from conformance.runner.bundle import write_evidence_bundle
 from conformance.runner.expectations import Expectation, matching
+from conformance.runner.plugin import MODULES
 from conformance.runner.selection import Selector
 from tests.suite_process import clean_env
 
@@ -160,3 +161,20 @@ def test_a_fail_reads_as_requirement_expected_actual_and_where(tmp_path: Path) -
     assert 'raise NonConformance("AUTH-03"' not in done.stdout
     full, _ = run_fake(tmp_path, "--select", "AUTH-03", "--tb=long")
     assert 'raise NonConformance("AUTH-03"' in full.stdout and "checked at:" not in full.stdout
+
+
+@pytest.mark.parametrize("autoload", [True, False], ids=["entry-point", "root-conftest"])
+def test_the_runner_modules_are_registered_once(autoload: bool) -> None:
+    """Through the pytest11 entry point, or (entry points not loaded) the checkout's root conftest."""
+    env = {**clean_env(), "GWS_TEST_PASSWORD": SECRET}
+    if not autoload:
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "fake_suites", "-p", "no:cacheprovider", "--target", "target.toml",
+         "--trace-config", "--co", "-q"],
+        cwd=DATA, capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    for module in (*MODULES, "conformance.runner.plugin"):
+        name = module if isinstance(module, str) else module.__name__
+        assert done.stdout.count(f"PLUGIN registered: <module '{name}'") == 1, name

@@ -11,6 +11,7 @@ from conformance.expect import NonConformance
 from conformance.reporting import allure as allure_report
 from conformance.reporting.sequence import render_svg
 from conformance.runner.session import transcript_slice
+from conformance.transcript import RUN
 
 FLOW_TESTS = "/suites/flows/"  # tests whose reports carry a sequence diagram (node ids under this folder)
 
@@ -54,11 +55,11 @@ def readable_failure(
     item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException], error: NonConformance
 ) -> str:
     """What the terminal says of a FAIL: the requirement with its level and summary, expected, actual,
-    the line of the test where the check failed, and where the transcript is."""
+    the line of the test where the check failed, and where the transcript is; redacted."""
     here = [entry for entry in excinfo.traceback if entry.path == item.path]
     where = f"{item.location[0]}:{here[-1].lineno + 1}" if here else item.location[0]
     allure_dir = item.config.getoption("allure_report_dir", None)
     transcript = "the 'transcript' section below" + (
         f", and this test's result in {allure_dir}" if allure_dir else "")
-    return (f"{error}\n  checked at: {where}\n  transcript: {transcript}\n"
-            "  (the traceback: --tb=long)")
+    text = f"{error}\n  checked at: {where}\n  transcript: {transcript}\n  (the traceback: --tb=long)"
+    return RUN.redact(text)  # as every report: the actual value may quote a secret

@@ -79,7 +79,6 @@ from conformance.steps import (
     relabel,
     settle,
     snapshot,
-    snapshot_of,
     status,
     whole_chat_checks,
 )
@@ -165,7 +164,6 @@ __all__ = [
     "sender_nickname",
     "settle",
     "snapshot",
-    "snapshot_of",
     "sole_holder",
     "sole_holder_or_skip",
     "status",

@@ -25,12 +25,9 @@ Snapshot = tuple[int, Any]
 
 
 async def snapshot(agent: Agent, interaction_id: str) -> Snapshot:
-    """What the agent's GET of the interaction says, for before/after comparison (STATUS-05)."""
-    return snapshot_of(await agent.client.get_interaction(interaction_id))
-
-
-def snapshot_of(reply: Reply) -> Snapshot:
-    """The comparable part of a GET of an interaction: HTTP status and body."""
+    """What the agent's GET of the interaction says (HTTP status and body), for before/after comparison
+    (STATUS-05)."""
+    reply = await agent.client.get_interaction(interaction_id)
     return (reply.http_status, reply.body)
 
 

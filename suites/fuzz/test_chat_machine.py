@@ -57,6 +57,8 @@ class ChatModel:
         self.consultant: str | None = None
         self.customer_here = True
         self.ended = False
+        # what an invitation to the ended chat breaks: the last agent's stop should have ended it
+        self.ended_by = "STATE-04"
         self.rejected_by: set[str] = set()  # its Completed is REJECT-01's premise
 
     def __repr__(self) -> str:
@@ -217,6 +219,8 @@ class ChatMachine(RuleBasedStateMachine):
                 if other_member:
                     pos[other_member] = Position.OWNER
             chat.ended = not chat.takers()
+            if chat.ended and chat.customer_here:
+                chat.ended_by = "STOP-02"
         pos.pop("", None)
 
     def _agent(self, letter: str) -> Agent:
@@ -266,7 +270,7 @@ class ChatMachine(RuleBasedStateMachine):
                 if inter.get("id") == chat.id and party.name not in chat.pos:
                     expect.that(
                         not chat.ended and chat.customer_here,
-                        "STATE-04",
+                        chat.ended_by,
                         f"no invitation to the ended {chat!r}",
                         party.name,
                     )

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from conformance.protocol import DEFAULT_PROFILE as P
-from conformance.protocol.names import Channel, Field, Notice, Operation, RoutingKey
+from conformance.protocol.names import Channel, Field, NotificationType, Operation, RoutingKey
 from conformance.simulator.accounts import SERVICE
 
 HTTP = P.http
@@ -143,7 +143,7 @@ async def bench_latency(base: str, rate: float, seconds: float) -> None:
     client_id = await listener.subscribed_client(P.wire(Channel.INTERACTIONS))
     delivered: dict[str, float] = {}
     total = int(rate * seconds)
-    new_messages = P.wire(Notice.NEW_MESSAGES)
+    new_messages = P.wire(NotificationType.NEW_MESSAGES)
 
     async def listen() -> None:
         while len(delivered) < total:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from conformance.config import Config, redacted_target
 from conformance.protocol import load_profile
+from conformance.reporting.versions import run_versions
 from conformance.transcript import RUN, Redactor
 
 MANIFEST = "MANIFEST.sha256"
@@ -45,7 +46,8 @@ def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
             members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), redactor)
     members["target.json"] = json.dumps(redacted_target(config), indent=2).encode("utf-8")
     run = {"suite": "gws-conformance", "version": package_version(),
-           "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed}
+           "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed,
+           "versions": run_versions()}  # the suite's, Python's and every runtime dependency's
     members["run.json"] = json.dumps(run, indent=2).encode("utf-8")
     return members
 

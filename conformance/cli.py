@@ -10,9 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
+from conformance.config import Config, ConfigError, build_config, require_agents
 from conformance.protocol import ProfileError, load_profile
 from conformance.reporting.expectations import load_expectations
+from conformance.reporting.select_names import check_selection
 from conformance.reporting.selection import Selector
 from conformance.reporting.summary import (
     EXIT_CONFIG_ERROR,
@@ -24,7 +25,7 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.suite_settings import SETTINGS
-from conformance.target import TargetError, make_target, preflight
+from conformance.target import TargetError, assumed_agents_line, make_target, preflight, reported_target
 
 PROG = "gws-conformance"
 STALE_REPORTS = ("summary.json", "summary.md", "junit.xml")
@@ -99,6 +100,7 @@ def _validate(config: Config) -> None:
         load_expectations(config.expectations)
     if config.select is not None:
         Selector(config.select)
+        check_selection(config.select, SUITES_DIR)  # a typo (ACCPT): exit 2 before any server is contacted
 
 
 def _pytest_args(config: Config, seed: int) -> list[str]:
@@ -147,7 +149,7 @@ def _write_error_summary(config: Config, note: str) -> None:
     from conformance.pytest_plugin import package_version
 
     info = RunInfo(version=package_version(), profile=load_profile(config.profile_path).name,
-                   target=redacted_target(config), reachable=False, notes=[note])
+                   target=reported_target(config), reachable=False, notes=[note])
     summary = build_summary([], info)
     write_reports(summary, config.report_dir, info.notes)
     from conformance.reporting.allure import write_verdict
@@ -168,6 +170,9 @@ def run(options: argparse.Namespace) -> int:
     if not SUITES_DIR.is_dir():
         return _fail(f"the suites are missing: no {SUITES_DIR} (reinstall: pip install gws-conformance, "
                      "or pip install . from the repository)", EXIT_CONFIG_ERROR)
+    assumed = assumed_agents_line(config)
+    if assumed is not None:
+        print(f"{PROG}: {assumed}", file=sys.stderr)
     seed = secrets.randbelow(2**31)
     if config.list_only:
         status = pytest.main(_pytest_args(config, seed))

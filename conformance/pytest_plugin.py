@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
+from conformance.config import Config, ConfigError, build_config, require_agents
 from conformance.deadlines import MISSED
 from conformance.expect import NonConformance
 from conformance.fixtures import LEFT_BEHIND
@@ -42,7 +42,7 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.reporting.terminal import verdict_table
-from conformance.target import Target, open_target
+from conformance.target import Target, open_target, reported_target
 from conformance.transcript import Transcript
 
 if importlib.util.find_spec("conformance.strategies") is not None:
@@ -526,7 +526,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     cfg = gws_config(config)
     results = state.results()
-    target = redacted_target(cfg)
+    target = reported_target(cfg)  # with --base-url alone: the built-in agents it assumed
     interrupted = _interruption(session, exitstatus, state)
     info = RunInfo(version=package_version(), profile=load_profile(cfg.profile_path).name, target=target,
                    duration_s=time.time() - state.started, narrowed=_narrowed(config),

@@ -7,9 +7,10 @@ import json
 import zipfile
 from pathlib import Path
 
-from conformance.config import Config, redacted_target
+from conformance.config import Config
 from conformance.protocol import load_profile
 from conformance.reporting.versions import run_versions
+from conformance.target import reported_target
 from conformance.transcript import RUN, Redactor
 
 MANIFEST = "MANIFEST.sha256"
@@ -44,7 +45,7 @@ def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
     if allure_dir.is_dir():
         for path in sorted(p for p in allure_dir.rglob("*") if p.is_file()):
             members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), redactor)
-    members["target.json"] = json.dumps(redacted_target(config), indent=2).encode("utf-8")
+    members["target.json"] = json.dumps(reported_target(config), indent=2).encode("utf-8")
     run = {"suite": "gws-conformance", "version": package_version(),
            "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed,
            "versions": run_versions()}  # the suite's, Python's and every runtime dependency's

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.config import Config, ConfigError, build_config, require_agents
+from conformance.profile_doc import write as write_profile_document
 from conformance.protocol import ProfileError, load_profile
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
 from conformance.reporting.expectations import load_expectations
 from conformance.reporting.select_names import check_selection
 from conformance.reporting.selection import Selector
@@ -79,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         "127.0.0.1, ::1 or localhost; default: env GWS_CONFORMANCE_SERVE_PASSWORD, else `password`)"
     )
     commands.add_parser("faults", help="list the reference server's seeded faults")
+    document = commands.add_parser(
+        "profile-doc", help="write the profile document (docs/profile.md) from the packaged profile data")
+    document.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: stdout)")
+    document.add_argument("--profile", dest="profile_path", type=Path, metavar="FILE",
+                          help="a profile file merged over the default (its names in the tables)")
+    document.add_argument("--check", action="store_true",
+                          help="write nothing; exit 1 when --out FILE differs from what would be written")
     report = commands.add_parser("report", help="HTML report from allure-results (npm allure)")
     report.add_argument("--report-dir", type=Path, default=None, metavar="DIR")
     report.add_argument("--single-file", action="store_true")
@@ -152,6 +161,7 @@ def _write_error_summary(config: Config, note: str) -> None:
                    target=reported_target(config), reachable=False, notes=[note])
     summary = build_summary([], info)
     write_reports(summary, config.report_dir, info.notes)
+    write_profile_document(config.report_dir / PROFILE_DOCUMENT, config.profile_path)
     from conformance.reporting.allure import write_verdict
 
     write_verdict(config.report_dir / "allure-results", summary, info.notes)  # the HTML report says why
@@ -262,6 +272,31 @@ def serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def profile_doc(options: argparse.Namespace) -> int:
+    from conformance.profile_doc import ProfileDocumentError, render
+
+    try:
+        text = render(options.profile_path)
+    except (ProfileError, ProfileDocumentError) as err:
+        return _fail(str(err), EXIT_CONFIG_ERROR)
+    out: Path | None = options.out
+    if options.check:
+        if out is None:
+            return _fail("profile-doc --check needs --out FILE (the document to compare)", EXIT_CONFIG_ERROR)
+        current = out.read_text(encoding="utf-8") if out.is_file() else None
+        if current != text:
+            return _fail(f"{out} is stale: regenerate it with `{PROG} profile-doc --out {out}`", 1)
+        print(f"{out} is up to date")
+        return 0
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"profile document: {out.resolve()}")
+    return 0
+
+
 def report(options: argparse.Namespace) -> int:
     from conformance.reporting.html import HtmlReportError, generate
 
@@ -290,6 +325,8 @@ def _dispatch(options: argparse.Namespace) -> int:
         return serve(options)
     if options.command == "faults":
         return faults()
+    if options.command == "profile-doc":
+        return profile_doc(options)
     return report(options)
 
 

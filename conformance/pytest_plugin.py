@@ -23,7 +23,9 @@ from conformance.deadlines import MISSED
 from conformance.expect import NonConformance
 from conformance.fixtures import LEFT_BEHIND
 from conformance.outcomes import classify_failure
+from conformance.profile_doc import write as write_profile_document
 from conformance.protocol import CATALOGUE, load_profile
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
 from conformance.reporting import allure as allure_report
 from conformance.reporting.expectations import Expectation, load_expectations, matching, unmatched
 from conformance.reporting.junit import align_junit
@@ -544,6 +546,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.notes += [f"expectation {key!r} matched no selected test" for key in stale]
         summary["expectations_unmatched"] = stale  # beyond the documented keys
     write_reports(summary, Path(cfg.report_dir), state.notes)
+    write_profile_document(Path(cfg.report_dir) / PROFILE_DOCUMENT, cfg.profile_path)  # summary.md links it
     allure_dir = config.getoption("allure_report_dir", None)
     if allure_dir:
         allure_report.write_verdict(Path(allure_dir), summary, state.notes)

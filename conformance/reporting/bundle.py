@@ -8,7 +8,9 @@ import zipfile
 from pathlib import Path
 
 from conformance.config import Config
+from conformance.profile_doc import render
 from conformance.protocol import load_profile
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
 from conformance.reporting.versions import run_versions
 from conformance.target import reported_target
 from conformance.transcript import RUN, Redactor
@@ -45,6 +47,7 @@ def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
     if allure_dir.is_dir():
         for path in sorted(p for p in allure_dir.rglob("*") if p.is_file()):
             members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), redactor)
+    members[PROFILE_DOCUMENT] = render(config.profile_path).encode("utf-8")  # what summary.md links to
     members["target.json"] = json.dumps(reported_target(config), indent=2).encode("utf-8")
     run = {"suite": "gws-conformance", "version": package_version(),
            "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed,

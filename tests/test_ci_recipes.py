@@ -157,7 +157,8 @@ def test_every_command_the_docs_show_exists_in_the_cli() -> None:
     wrong = {f"{doc}: {PROG} {' '.join(args)}": complaint for doc, args in shown
              if (complaint := parses(args)) is not None}
     assert wrong == {}
-    selections = [args[args.index("--select") + 1] for _, args in shown + recipe_commands() if "--select" in args]
+    selections = [args[args.index("--select") + 1] for _, args in shown + recipe_commands()
+                  if "--select" in args]
     for expression in selections:  # every word names a requirement, an area or a test
         check_selection(expression, ROOT / "suites")
 

@@ -60,8 +60,10 @@ def test_base_url_alone_names_the_built_in_agents_it_assumes() -> None:
     assert all(name in line for name in ("alice (a1", "bob (a2", "carol (a3", "dave (a4"))
     assert "the reference server's built-in password" in line and "--target" in line
     target = reported_target(config)
-    assert [a["username"] for a in target["agents"]] == ["alice", "bob", "carol", "dave"]  # type: ignore[index]
-    assert all("built-in password" in a["password"] for a in target["agents"])  # type: ignore[index]
+    agents = target["agents"]
+    assert isinstance(agents, list)
+    assert [a["username"] for a in agents] == ["alice", "bob", "carol", "dave"]
+    assert all("built-in password" in a["password"] for a in agents)
     assert "built-in" in str(target["agents_assumed"])
 
 

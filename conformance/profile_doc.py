@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from conformance.protocol import CATALOGUE, Requirement, load_profile_data
+from conformance.protocol import CATALOGUE, Requirement, load_profile, load_profile_data
 from conformance.protocol.catalogue import CATALOGUE_PATH, PROFILE_DOCUMENT
 from conformance.protocol.profile import DEFAULT_PROFILE_PATH
 
@@ -132,6 +132,7 @@ def _generated_note(profile_path: Path | None) -> str:
 
 def render(profile_path: Path | None = None, catalogue: Mapping[str, Requirement] = CATALOGUE) -> str:
     """The whole document; with `profile_path`, that profile file merged over the default."""
+    load_profile(profile_path)  # a ProfileError for a profile no run would accept
     data = load_profile_data(profile_path)
     prose = PROSE.read_text(encoding="utf-8")
     used: set[str] = set()

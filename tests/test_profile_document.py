@@ -79,3 +79,11 @@ def test_profile_doc_check_fails_on_a_stale_document(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "conformance.cli", "profile-doc", "--out", str(stale)], check=True,
                    capture_output=True, timeout=60, env=clean_env())
     assert check().returncode == 0
+
+
+def test_profile_doc_refuses_a_profile_no_run_would_accept(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[states]\nprocessing = "Chatting"\n[http_status]\n2 = "many"\n')
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "profile-doc", "--profile", str(broken)],
+                          capture_output=True, text=True, timeout=60, env=clean_env())
+    assert done.returncode == 2 and done.stdout == "" and len(done.stderr.splitlines()) == 1

@@ -18,7 +18,7 @@ import yaml
 
 from conformance.cli import _parser
 from conformance.config import build_config
-from conformance.reporting.select_names import check_selection
+from conformance.runner.select_names import check_selection
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "docs" / "ci"

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance.profile_doc import render, write
 from conformance.protocol import CATALOGUE, DEFAULT_PROFILE, Position, load_profile
 from conformance.protocol.catalogue import PROFILE_DOCUMENT
+from conformance.reporting.profile_doc import render, write
 from conformance.reporting.summary import Outcome, RunInfo, build_summary, classify, write_reports
 from tests.suite_process import clean_env
 

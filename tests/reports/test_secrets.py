@@ -7,8 +7,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from conformance.profile_doc import render
 from conformance.protocol.catalogue import PROFILE_DOCUMENT
+from conformance.reporting.profile_doc import render
 from tests.reports.conftest import PASSWORDS, FaultRun
 
 # A secret header or field whose value is not the redaction marker.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conformance.config import ConfigError, build_config
-from conformance.reporting.select_names import check_selection, unknown_words
+from conformance.runner.select_names import check_selection, unknown_words
 from conformance.target import assumed_agents_line, reported_target
 from tests.suite_process import clean_env
 

@@ -18,8 +18,7 @@ from conformance.protocol import CATALOGUE, Requirement, load_profile, load_prof
 from conformance.protocol.catalogue import CATALOGUE_PATH, PROFILE_DOCUMENT
 from conformance.protocol.profile import DEFAULT_PROFILE_PATH
 
-PROSE = Path(__file__).resolve().parent / "protocol" / "profile-prose.md"
-REPOSITORY_DOCUMENT = Path("docs") / PROFILE_DOCUMENT  # relative to the repository's root
+PROSE = Path(__file__).resolve().parent.parent / "protocol" / "profile-prose.md"  # with the profile data
 _MARKER = re.compile(r"^\{\{([a-z-]+)(?: ([A-Z-]+))?\}\}$", re.MULTILINE)
 _INLINE = re.compile(r"\{\{(profile-file)\}\}")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.protocol import CATALOGUE, Requirement, load_profile, load_profile_data
-from conformance.protocol.catalogue import CATALOGUE_PATH, PROFILE_DOCUMENT
+from conformance.protocol.catalogue import CATALOGUE_PATH
 from conformance.protocol.profile import DEFAULT_PROFILE_PATH
 
 PROSE = Path(__file__).resolve().parent.parent / "protocol" / "profile-prose.md"  # with the profile data

@@ -74,3 +74,11 @@ def test_a_target_file_or_the_embedded_server_assumes_nothing(tmp_path: Path) ->
     config = build_config({"target_file": str(file)}, {})
     assert assumed_agents_line(config) is None
     assert "agents_assumed" not in reported_target(config)
+
+
+def test_pytest_suites_with_a_typo_in_select_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest", str(SUITES), "--select", "ACCPT", "-q",
+                           "--report-dir", str(tmp_path / "reports")], capture_output=True, text=True,
+                          timeout=120, env=clean_env(), cwd=SUITES.parent)
+    assert done.returncode == 4, done.stdout[-2000:]  # pytest's usage error
+    assert "select: 'ACCPT' names no requirement, area or test; the closest: ACCEPT" in done.stderr

@@ -10,8 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
+from conformance.config import Config, ConfigError, build_config, require_agents
 from conformance.protocol import ProfileError, load_profile
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
+from conformance.reporting.profile_doc import write as write_profile_document
 from conformance.reporting.summary import (
     EXIT_CONFIG_ERROR,
     EXIT_STATUS,
@@ -22,15 +24,18 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.runner.expectations import load_expectations
+from conformance.runner.select_names import check_selection
 from conformance.runner.selection import Selector
 from conformance.runner.version import package_version
 from conformance.suite_settings import SETTINGS
 from conformance.target import (
     TargetError,
+    assumed_agents_line,
     check_fault_names,
     is_loopback,
     make_target,
     preflight,
+    reported_target,
     seeded_faults,
     serve_password_env,
     serve_reference_server,
@@ -92,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         "127.0.0.1, ::1 or localhost; default: env GWS_CONFORMANCE_SERVE_PASSWORD, else `password`)"
     )
     commands.add_parser("faults", help="list the reference server's seeded faults")
+    document = commands.add_parser(
+        "profile-doc", help="write the profile document (docs/profile.md) from the packaged profile data")
+    document.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: stdout)")
+    document.add_argument("--profile", dest="profile_path", type=Path, metavar="FILE",
+                          help="a profile file merged over the default (its names in the tables)")
+    document.add_argument("--check", action="store_true",
+                          help="write nothing; exit 1 when --out FILE differs from what would be written")
     report = commands.add_parser("report", help="HTML report from allure-results (npm allure)")
     report.add_argument("--report-dir", type=Path, default=None, metavar="DIR")
     report.add_argument("--single-file", action="store_true")
@@ -113,6 +125,7 @@ def _validate(config: Config) -> None:
         load_expectations(config.expectations)
     if config.select is not None:
         Selector(config.select)
+        check_selection(config.select, SUITES_DIR)  # a typo (ACCPT): exit 2 before any server is contacted
 
 
 def _pytest_args(config: Config, seed: int) -> list[str]:
@@ -159,9 +172,10 @@ def _remove_previous_reports(report_dir: Path, keep: Path | None) -> None:
 
 def _write_error_summary(config: Config, note: str) -> None:
     info = RunInfo(version=package_version(), profile=load_profile(config.profile_path).name,
-                   target=redacted_target(config), reachable=False, notes=[note])
+                   target=reported_target(config), reachable=False, notes=[note])
     summary = build_summary([], info)
     write_reports(summary, config.report_dir, info.notes)
+    write_profile_document(config.report_dir / PROFILE_DOCUMENT, config.profile_path)
     from conformance.reporting.allure import write_verdict
 
     write_verdict(config.report_dir / "allure-results", summary, info.notes)  # the HTML report says why
@@ -180,6 +194,9 @@ def run(options: argparse.Namespace) -> int:
     if not SUITES_DIR.is_dir():
         return _fail(f"the suites are missing: no {SUITES_DIR} (reinstall: pip install gws-conformance, "
                      "or pip install . from the repository)", EXIT_CONFIG_ERROR)
+    assumed = assumed_agents_line(config)
+    if assumed is not None:
+        print(f"{PROG}: {assumed}", file=sys.stderr)
     seed = secrets.randbelow(2**31)
     if config.list_only:
         status = pytest.main(_pytest_args(config, seed))
@@ -264,6 +281,31 @@ def serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def profile_doc(options: argparse.Namespace) -> int:
+    from conformance.reporting.profile_doc import ProfileDocumentError, render
+
+    try:
+        text = render(options.profile_path)
+    except (ProfileError, ProfileDocumentError) as err:
+        return _fail(str(err), EXIT_CONFIG_ERROR)
+    out: Path | None = options.out
+    if options.check:
+        if out is None:
+            return _fail("profile-doc --check needs --out FILE (the document to compare)", EXIT_CONFIG_ERROR)
+        current = out.read_text(encoding="utf-8") if out.is_file() else None
+        if current != text:
+            return _fail(f"{out} is stale: regenerate it with `{PROG} profile-doc --out {out}`", 1)
+        print(f"{out} is up to date")
+        return 0
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"profile document: {out.resolve()}")
+    return 0
+
+
 def report(options: argparse.Namespace) -> int:
     from conformance.reporting.html import HtmlReportError, generate
 
@@ -292,6 +334,8 @@ def _dispatch(options: argparse.Namespace) -> int:
         return serve(options)
     if options.command == "faults":
         return faults()
+    if options.command == "profile-doc":
+        return profile_doc(options)
     return report(options)
 
 

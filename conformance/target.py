@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from conformance.config import AgentConfig, Config
+from conformance.config import AgentConfig, Config, redacted_target
 from conformance.protocol import Profile, Status, load_profile
 from conformance.transport import Failure, failure_of, is_gateway_page
 
@@ -51,6 +51,29 @@ def built_in_agents() -> tuple[AgentConfig, ...]:
     from conformance.simulator.accounts import BUILT_IN_AGENTS
 
     return tuple(AgentConfig(a.user_name, a.password, a.id, a.skills) for a in BUILT_IN_AGENTS)
+
+
+BUILT_IN_PASSWORD_NOTE = "the reference server's built-in password"
+
+
+def assumed_agents_line(config: Config) -> str | None:
+    """With --base-url and no target file: the one line saying which agents the run logs in as."""
+    if config.embedded or config.agents:
+        return None
+    names = ", ".join(f"{a.username} ({a.id}, skills {'/'.join(a.skills) or 'none'})"
+                      for a in built_in_agents())
+    return (f"--base-url without a target file: assuming the reference server's built-in agents {names}, "
+            f"with {BUILT_IN_PASSWORD_NOTE}; for other accounts write a target file (--target FILE)")
+
+
+def reported_target(config: Config) -> dict[str, object]:
+    """The target as reports show it (no secret); with --base-url alone, the built-in agents it assumed."""
+    target = redacted_target(config)
+    if not config.embedded and not config.agents:
+        target["agents"] = [{"username": a.username, "password": f"<{BUILT_IN_PASSWORD_NOTE}>", "id": a.id,
+                             "skills": list(a.skills)} for a in built_in_agents()]
+        target["agents_assumed"] = "built-in: --base-url without a target file"
+    return target
 
 
 def make_target(config: Config, base_url: str | None = None, profile: Profile | None = None) -> Target:

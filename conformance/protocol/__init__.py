@@ -17,7 +17,13 @@ from conformance.protocol.names import (
     Status,
     Visibility,
 )
-from conformance.protocol.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile
+from conformance.protocol.profile import (
+    DEFAULT_PROFILE,
+    Profile,
+    ProfileError,
+    load_profile,
+    load_profile_data,
+)
 
 __all__ = [
     "AREAS",
@@ -43,4 +49,5 @@ __all__ = [
     "Visibility",
     "load_catalogue",
     "load_profile",
+    "load_profile_data",
 ]

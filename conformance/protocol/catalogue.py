@@ -8,7 +8,10 @@ from enum import StrEnum
 from pathlib import Path
 
 CATALOGUE_PATH = Path(__file__).with_name("requirements.toml")
-PROFILE_DOCUMENT = "gws-chat-profile.md"
+# The profile document: docs/profile.md in the repository, and a copy of it next to every run's reports
+# (report_dir/profile.md, rendered from the packaged data), so a link to it works in a checkout, from an
+# installed package, in a CI artifact and in the evidence bundle alike.
+PROFILE_DOCUMENT = "profile.md"
 
 
 class Level(StrEnum):
@@ -27,11 +30,14 @@ class Requirement:
     source: str
 
     @property
+    def anchor(self) -> str:
+        """The requirement's own anchor in the profile document (`accept-03`)."""
+        return self.id.lower()
+
+    @property
     def profile_link(self) -> str:
-        """Where the requirement is written down: the profile document's section."""
-        anchor = f"{self.section.replace('.', '')}-{self.section_title.lower()}"
-        anchor = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in anchor).strip("-")
-        return f"{PROFILE_DOCUMENT}#{anchor}"
+        """Where the requirement is written down, relative to the report folder: `profile.md#accept-03`."""
+        return f"{PROFILE_DOCUMENT}#{self.anchor}"
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Requirement]:

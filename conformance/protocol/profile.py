@@ -148,6 +148,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def load_profile(path: Path | str | None = None) -> Profile:
     """The default profile, with the tables of the file at `path` (if any) merged over it."""
+    return Profile(load_profile_data(path))
+
+
+def load_profile_data(path: Path | str | None = None) -> dict[str, Any]:
+    """The profile's tables as TOML data: the default, with the file at `path` (if any) merged over it."""
     data = tomllib.loads(DEFAULT_PROFILE_PATH.read_text(encoding="utf-8"))
     if path is not None:
         try:
@@ -157,7 +162,7 @@ def load_profile(path: Path | str | None = None) -> Profile:
         except tomllib.TOMLDecodeError as err:
             raise ProfileError(f"the profile file {path} is not valid TOML: {err}") from None
         data = _merge(data, override)
-    return Profile(data)
+    return data
 
 
 DEFAULT_PROFILE = load_profile()

@@ -36,7 +36,9 @@ def label(item: pytest.Item, requirements: list[Requirement]) -> None:
     for req in requirements:
         item.add_marker(pytest.mark.allure_label(req.area, label_type="epic"))
         item.add_marker(pytest.mark.allure_label(req.id, label_type="story"))
-        profile_link = pytest.mark.allure_link(req.profile_link, name=f"{req.id} (profile)", link_type="link")
+        # the HTML report is report_dir/html/index.html; the profile document, report_dir/profile.md
+        profile_link = pytest.mark.allure_link(f"../{req.profile_link}", name=f"{req.id} (profile)",
+                                               link_type="link")
         item.add_marker(profile_link)
         item.add_marker(pytest.mark.allure_link(req.source, name=f"{req.id} (vendor)", link_type="link"))
     item.add_marker(pytest.mark.allure_label(operation_of(item.nodeid), label_type="feature"))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
 from conformance.transcript import RUN, Redactor
 
 MANIFEST = "MANIFEST.sha256"
@@ -46,6 +47,9 @@ def bundle_members(
     if allure_dir.is_dir():
         for path in sorted(p for p in allure_dir.rglob("*") if p.is_file()):
             members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), redactor)
+    document = report_dir / PROFILE_DOCUMENT  # what summary.md links to: the packaged profile data, rendered
+    if document.is_file():  # by the run, nothing of the run in it (so not redacted: its text says "password")
+        members[PROFILE_DOCUMENT] = document.read_bytes()
     members["target.json"] = json.dumps(target, indent=2).encode("utf-8")
     members["run.json"] = json.dumps(run, indent=2).encode("utf-8")
     return members

@@ -291,10 +291,11 @@ def render_markdown(summary: Mapping[str, Any], notes: Iterable[str] = ()) -> st
     ]
     for rid, entry in summary["requirements"].items():
         tests = "<br>".join(f"`{t}`" for t in entry["tests"])
-        lines.append(f"| {rid} | {entry['level']} | {entry['outcome']} | {tests} |")
+        lines.append(f"| {_linked(rid)} | {entry['level']} | {entry['outcome']} | {tests} |")
     missing = summary.get("coverage", {}).get("untested_because", {})
     if missing:
-        lines += ["", "## Untested requirements", "", *(f"- {rid}: {why}" for rid, why in missing.items())]
+        lines += ["", "## Untested requirements", "",
+                  *(f"- {_linked(rid)}: {why}" for rid, why in missing.items())]
     reasons = summary.get("reasons", {})
     if reasons:
         lines += ["", "## Blocked, errored and skipped tests", "",
@@ -304,6 +305,11 @@ def render_markdown(summary: Mapping[str, Any], notes: Iterable[str] = ()) -> st
     if notes:
         lines += ["", "## Notes", "", *(f"- {note}" for note in notes)]
     return "\n".join(lines) + "\n"
+
+
+def _linked(rid: str) -> str:
+    """The ID as a link to its anchor in profile.md, which every run writes next to summary.md."""
+    return f"[{rid}]({CATALOGUE[rid].profile_link})" if rid in CATALOGUE else rid
 
 
 def write_reports(summary: Mapping[str, Any], report_dir: Path, notes: Iterable[str] = ()) -> Path:

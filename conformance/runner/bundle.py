@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.config import Config, redacted_target
+from conformance.config import Config
 from conformance.protocol import load_profile
 from conformance.reporting.bundle import write_bundle
-from conformance.runner.version import package_version
+from conformance.runner.version import package_version, run_versions
+from conformance.target import reported_target
 
 
 def write_evidence_bundle(config: Config, path: Path, seed: int | None = None) -> Path:
     run = {"suite": "gws-conformance", "version": package_version(),
-           "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed}
+           "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed,
+           "versions": run_versions()}  # the suite's, Python's and every runtime dependency's
     secrets = (*config.secrets, *(agent.password for agent in config.agents))
-    return write_bundle(config.report_dir, path, redacted_target(config), run, secrets)
+    return write_bundle(config.report_dir, path, reported_target(config), run, secrets)

@@ -15,6 +15,7 @@ from conformance.runner.expectations import Expectation, load_expectations, matc
 from conformance.runner.marker import IDS_KEY, requirement_ids
 from conformance.runner.options import gws_config, listing, narrowed
 from conformance.runner.results import state_of
+from conformance.runner.select_names import check_selection
 from conformance.runner.selection import Selector
 
 EXPECTATIONS_KEY = pytest.StashKey[dict[str, Expectation]]()
@@ -50,6 +51,9 @@ def pytest_collection_modifyitems(
     cfg = gws_config(config)
     try:
         selector = Selector(cfg.select) if cfg.select else None
+        if cfg.select:  # a word naming nothing (ACCPT): a usage error with the closest names, as in `run`
+            first = suite[0][0].path
+            check_selection(cfg.select, next((p for p in first.parents if p.name == "suites"), first.parent))
     except ConfigError as err:
         raise pytest.UsageError(str(err)) from None
     rerun = set(failed_tests(cfg.rerun_failed)) if cfg.rerun_failed else None

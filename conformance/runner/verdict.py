@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from conformance.config import redacted_target
 from conformance.fixtures import LEFT_BEHIND
 from conformance.protocol import load_profile
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
 from conformance.reporting import allure as allure_report
 from conformance.reporting.junit import align_junit
+from conformance.reporting.profile_doc import write as write_profile_document
 from conformance.reporting.summary import (
     Outcome,
     RunInfo,
@@ -33,6 +34,7 @@ from conformance.runner.options import gws_config, is_worker, listing, narrowed,
 from conformance.runner.phase_reports import OUTCOME_PROPERTY
 from conformance.runner.results import RunState, state_of
 from conformance.runner.version import package_version
+from conformance.target import reported_target
 
 SUMMARY_FILES = ("summary.json", "summary.md")
 
@@ -71,7 +73,7 @@ def summarize(session: pytest.Session, exitstatus: int, state: RunState) -> dict
     results = state.results()
     interrupted = interruption(session, exitstatus, state)
     info = RunInfo(version=package_version(), profile=load_profile(cfg.profile_path).name,
-                   target=redacted_target(cfg), duration_s=time.time() - state.started,
+                   target=reported_target(cfg), duration_s=time.time() - state.started,
                    narrowed=narrowed(config), interrupted=interrupted, selected=state.collected)
     expectations = expectations_of(cfg)
     results += fixed_deviations(expectations, results, state.notes)
@@ -98,6 +100,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     summary = summarize(session, exitstatus, state)
     write_reports(summary, Path(gws_config(config).report_dir), state.notes)
+    write_profile_document(Path(gws_config(config).report_dir) / PROFILE_DOCUMENT,  # summary.md links it
+                           gws_config(config).profile_path)
     allure_dir = config.getoption("allure_report_dir", None)
     if allure_dir:
         allure_report.write_verdict(Path(allure_dir), summary, state.notes)

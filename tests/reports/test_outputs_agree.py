@@ -71,4 +71,4 @@ def test_each_failed_requirement_is_named_everywhere(fault_run: FaultRun) -> Non
     row = next(line for line in fault_run.run.stdout.splitlines() if line.startswith("ACCEPT "))
     assert row.split()[2] == str(len([r for r in failed if r.startswith("ACCEPT-")]))
     markdown = (fault_run.run.report_dir / "summary.md").read_text(encoding="utf-8")
-    assert all(f"| {rid} | MUST | failed |" in markdown for rid in failed)
+    assert all(f"| [{rid}](profile.md#{rid.lower()}) | MUST | failed |" in markdown for rid in failed)

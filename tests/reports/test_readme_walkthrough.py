@@ -54,7 +54,8 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
         assert [r for r, e in one["requirements"].items() if e["outcome"] == "failed"] == ["ACCEPT-02"]
         blocked = {t for t, o in one["tests"].items() if o == "blocked"}
         assert blocked and all(one["reasons"][t].startswith("blocked by ACCEPT-02") for t in blocked)
-        assert "| ACCEPT-02 | MUST | failed |" in (tmp_path / "reports" / "summary.md").read_text()
+        markdown = (tmp_path / "reports" / "summary.md").read_text()
+        assert "| [ACCEPT-02](profile.md#accept-02) | MUST | failed |" in markdown  # linked to its anchor
 
         if shutil.which("npm") and shutil.which("node"):
             done = run(report, tmp_path)

@@ -7,6 +7,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from conformance.protocol.catalogue import PROFILE_DOCUMENT
+from conformance.reporting.profile_doc import render
 from tests.reports.conftest import PASSWORDS, FaultRun
 
 # A secret header or field whose value is not the redaction marker.
@@ -38,6 +40,10 @@ def artifacts(fault_run: FaultRun) -> dict[str, str]:
     with zipfile.ZipFile(fault_run.bundle) as archive:
         for name in archive.namelist():
             texts[f"bundle:{name}"] = archive.read(name).decode("utf-8", "replace")
+    # The profile document is the packaged one, nothing of the run (its text says "password", the reference
+    # server's password): held equal to it, then left out of the search.
+    for name in (PROFILE_DOCUMENT, f"bundle:{PROFILE_DOCUMENT}"):
+        assert texts.pop(name) == render()
     return texts
 
 

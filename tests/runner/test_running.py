@@ -118,7 +118,10 @@ def test_bundle_manifest_and_no_secret(tmp_path: Path) -> None:
         lines = archive.read(MANIFEST).decode().splitlines()
         assert len(lines) == len(names) - 1
         assert all(b"s3cret-value" not in archive.read(name) for name in names)
-        assert json.loads(archive.read("run.json"))["hypothesis_seed"] == 7
+        run = json.loads(archive.read("run.json"))
+        assert run["hypothesis_seed"] == 7
+        assert run["versions"]["suite"] == run["version"] and run["versions"]["python"]
+        assert {"aiohttp", "httpx", "pytest", "starlette"} <= set(run["versions"]["dependencies"])
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

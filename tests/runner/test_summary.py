@@ -105,6 +105,6 @@ def test_summary_lists_every_id_with_the_worst_outcome(tmp_path: Path) -> None:
     assert summary["coverage"]["untested_because"]["ACCEPT-05"] == "blocked by SESSION-02"
     path = write_reports(summary, tmp_path)
     assert json.loads(path.read_text())["verdict"] == "non-conformant"
-    assert "| ACCEPT-02 | MUST | error |" in (tmp_path / "summary.md").read_text()
+    assert "| [ACCEPT-02](profile.md#accept-02) | MUST | error |" in (tmp_path / "summary.md").read_text()
     assert "blocked by SESSION-02: no invitation" in (tmp_path / "summary.md").read_text()
     assert failed_tests(path) == ["a::five", "a::three"]

@@ -73,11 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8090)
     serve.add_argument("--fault", action="append", default=[], metavar="NAME")
     serve.add_argument("--target-out", type=Path, metavar="FILE")
+    serve.add_argument("--agents", type=int, default=0, metavar="N",
+                       help="N more agents load1..loadN, for `load` runs (default 0)")
     serve.add_argument(
         "--password", metavar="PW", help="the built-in agents' password (needed with a --host other than "
         "127.0.0.1, ::1 or localhost; default: env GWS_CONFORMANCE_SERVE_PASSWORD, else `password`)"
     )
     commands.add_parser("faults", help="list the reference server's seeded faults")
+    commands.add_parser("load", help="the flows under load on Locust, every notification judged "
+                        "(gws-conformance load --help)", add_help=False)
     report = commands.add_parser("report", help="HTML report from allure-results (npm allure)")
     report.add_argument("--report-dir", type=Path, default=None, metavar="DIR")
     report.add_argument("--single-file", action="store_true")
@@ -223,6 +227,10 @@ def faults() -> int:
     width = max(len(name) for name in FAULTS)
     for name, fault in FAULTS.items():
         print(f"{name.ljust(width)}  breaks {', '.join(fault.breaks):<28}  {fault.description}")
+    from conformance.simulator.faults import LOAD_FAULTS
+
+    for name, fault in LOAD_FAULTS.items():  # shown only under load (gws-conformance load --fault)
+        print(f"{name.ljust(width)}  breaks {', '.join(fault.breaks):<28}  {fault.description} [load only]")
     return 0
 
 
@@ -250,7 +258,9 @@ def serve(options: argparse.Namespace) -> int:
               "log in with the password given and its customer side needs no login; a test server only",
               file=sys.stderr, flush=True)
     try:
-        serve_forever(host, options.port, options.fault, options.target_out, password)
+        serve_forever(host, options.port, options.fault, options.target_out, password, options.agents)
+    except ValueError as err:
+        return _fail(str(err), EXIT_CONFIG_ERROR)
     except OSError as err:
         return _fail(f"cannot listen on {options.host}:{options.port}: {err.strerror} (another --port?)",
                      EXIT_CONFIG_ERROR)
@@ -270,7 +280,12 @@ def report(options: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = _parser().parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["load"]:  # its own options: conformance/load/command.py
+        from conformance.load.command import main as load_main
+
+        return load_main(args[1:])
+    options = _parser().parse_args(args)
     try:
         return _dispatch(options)
     except BrokenPipeError:  # the output was piped into a command that stopped reading (e.g. head)

@@ -142,7 +142,7 @@ def _init(environment: Environment, **_: Any) -> None:
 
 
 def _on_findings(environment: Environment, msg: Any, **_: Any) -> None:
-    STATE.collector.add_findings(msg.data)
+    STATE.collector.add_findings(msg.data, str(msg.node_id))
 
 
 def _on_error(environment: Environment, msg: Any, **_: Any) -> None:
@@ -379,7 +379,12 @@ class ChatTeamUser(User):
             raise StopUser()
         names = [f for f in FLOWS if STATE.weights.get(f)]
         flow = random.choices(names, weights=[STATE.weights[f] for f in names])[0]
-        self.team.play(flow)
+        started = time.monotonic()
+        try:
+            self.team.play(flow)
+        except Exception as err:  # a harness bug or an unforeseen failure: counted as an ERROR, never lost
+            log.exception("flow %s", flow)
+            self.reporter.chat(flow, (time.monotonic() - started) * 1000, f"{type(err).__name__}: {err}")
 
     def on_stop(self) -> None:
         team = getattr(self, "team", None)

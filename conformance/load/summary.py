@@ -44,15 +44,16 @@ class Collector:
     errors: Counter[str] = field(default_factory=Counter)
     nodes: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def add_findings(self, payload: dict[str, Any]) -> None:
-        """payload: {"findings": [Finding.as_dict()...], "evidence": str} for one chat."""
+    def add_findings(self, payload: dict[str, Any], node: str = "local") -> None:
+        """payload: {"findings": [Finding.as_dict()...], "evidence": str} for one chat, from `node`."""
         chat_counted: set[str] = set()
         for item in payload.get("findings", []):
             rid = str(item.get("requirement"))
             entry = self.requirements.setdefault(
-                rid, {"count": 0, "chats": 0, "via": Counter(), "evidence": []}
+                rid, {"count": 0, "chats": 0, "via": Counter(), "evidence": [], "nodes": set()}
             )
             entry["count"] += 1
+            entry["nodes"].add(node)
             if item.get("via"):
                 entry["via"][str(item["via"])] += 1
             if rid not in chat_counted:
@@ -118,6 +119,7 @@ def build_summary(
             "count": entry["count"],
             "chats": entry["chats"],
             "via": dict(entry["via"]),
+            "processes": len(entry["nodes"]),  # how many Locust processes found it
             "evidence": entry["evidence"],
         }
     cpu = sum(n.get("cpu_s", 0.0) for n in collector.nodes.values())

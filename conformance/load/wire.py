@@ -52,32 +52,43 @@ class Answer:
 
 
 class Http:
-    """One keep-alive connection pool to one origin."""
+    """One keep-alive connection pool to one origin. A connection idle for IDLE_S is not reused (servers
+    close idle keep-alive connections, uvicorn after 5 s): a POST is never sent on a socket that may be
+    closing, so no request is ever retried."""
+
+    IDLE_S = 3.0
 
     def __init__(self, url: str, timeout_s: float, concurrency: int = 1) -> None:
         parts = urlsplit(url)
         self.prefix = parts.path.rstrip("/")
-        self.client = HTTPClient(
-            parts.hostname or "127.0.0.1",
-            parts.port or 80,
-            connection_timeout=timeout_s,
-            network_timeout=timeout_s,
-            concurrency=concurrency,
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.timeout_s, self.concurrency = timeout_s, concurrency
+        self.client = self._client()
+        self.last_used = time.monotonic()
+
+    def _client(self) -> HTTPClient:
+        return HTTPClient(
+            self.host,
+            self.port,
+            connection_timeout=self.timeout_s,
+            network_timeout=self.timeout_s,
+            concurrency=self.concurrency,
         )
 
     def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes = b"",
-        headers: Mapping[str, str] | None = None,
+        self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> Answer:
         sent = time.monotonic()
+        if sent - self.last_used > self.IDLE_S:
+            self.client.close()
+            self.client = self._client()
         try:
             response = self.client.request(method, self.prefix + path, body=body, headers=dict(headers or {}))
             raw = response.read()
-        except (OSError, gevent.Timeout, ValueError) as err:
+        except Exception as err:  # every failure of the exchange (not GreenletExit: a BaseException)
             raise WireError(f"{method} {path}: {type(err).__name__}: {err}") from err
+        finally:
+            self.last_used = time.monotonic()
         received = time.monotonic()
         if len(raw) > MAX_BODY:
             raise WireError(f"{method} {path}: an answer over {MAX_BODY} bytes")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -173,6 +174,9 @@ def locust_command(options: argparse.Namespace, target: Path | None, run_time_s:
 
 def main(argv: Sequence[str]) -> int:
     options = parser().parse_args(list(argv))
+    if importlib.util.find_spec("locust") is None:
+        print(f"{PROG}: Locust is not installed: pip install 'gws-conformance[load]'", file=sys.stderr)
+        return EXIT_USAGE
     try:
         run_time_s = parse_duration(options.run_time)
         check_bounds(options.users, options.spawn_rate or 1.0, run_time_s, options.max_requests)

@@ -198,19 +198,33 @@ def _workers() -> int:
     return int(getattr(env.parsed_options, "gws_workers", 1) or 1) if env and env.parsed_options else 1
 
 
-@events.test_stop.add_listener
-def _test_stop(environment: Environment, **_: Any) -> None:
-    STATE.stopped = time.monotonic()
-    runner = environment.runner
-    if isinstance(runner, MasterRunner):
-        return
-    figures = {
+def _node_figures() -> dict[str, float]:
+    return {
         "cpu_s": _cpu_s() - STATE.cpu_at_start,
         "judge_cpu_s": STATE.judging.cpu_s,
         "chats": STATE.judging.chats,
         "notifications": STATE.judging.notifications,
     }
-    runner.send_message(MSG_NODE, figures)
+
+
+@events.report_to_master.add_listener
+def _report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    """A worker's figures ride on its every stats report (the last one is sent after it stopped)."""
+    if STATE.started:
+        data[MSG_NODE] = _node_figures()
+
+
+@events.worker_report.add_listener
+def _worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    if MSG_NODE in data:
+        STATE.collector.add_node(str(client_id), data[MSG_NODE])
+
+
+@events.test_stop.add_listener
+def _test_stop(environment: Environment, **_: Any) -> None:
+    STATE.stopped = time.monotonic()
+    if not isinstance(environment.runner, (MasterRunner, WorkerRunner)) and environment.runner is not None:
+        environment.runner.send_message(MSG_NODE, _node_figures())
 
 
 def _rows(environment: Environment) -> list[StatRow]:

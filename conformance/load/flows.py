@@ -90,6 +90,10 @@ def _status(profile: Profile, a: Arrival) -> tuple[State | None, frozenset[str] 
     return (seen.state, seen.capabilities) if seen.notice == NotificationType.STATUS_CHANGE else (None, None)
 
 
+def _channel_since(agent: Agent, since: int) -> Callable[[], list[Arrival] | None]:
+    return lambda: agent.channel_log[since:] or None
+
+
 class Team:
     """One Locust user's parties: two agents (logged in, long-polling, Ready) and a customer per chat."""
 
@@ -132,7 +136,7 @@ class Team:
             agent.poller.start()
             since = len(agent.channel_log)
             self._timed("Ready", agent.session.set_ready)
-            agent.wait(lambda a=agent, s=since: a.channel_log[s:] or None, self.deadlines.current(), "Ready")
+            agent.wait(_channel_since(agent, since), self.deadlines.current(), "Ready")
 
     def redactor_add(self, values: list[str]) -> None:
         for value in values:

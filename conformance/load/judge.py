@@ -178,7 +178,7 @@ def delivery_latencies(profile: Profile, rec: ChatRecord) -> list[tuple[str, flo
                 if msg.get("type") == text_type and arrival.data.get(NOTIFICATION_TYPE) == profile.wire(
                     NotificationType.NEW_MESSAGES
                 ):
-                    cause = by_text.get(msg.get("text"))
+                    cause = by_text.get(str(msg.get("text")))
             if cause is None:
                 at = bisect.bisect_right(starts, arrival.at) - 1
                 if at < 0:

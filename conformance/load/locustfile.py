@@ -98,6 +98,17 @@ def _options(parser: Any) -> None:
     )
 
 
+def _opts(environment: Environment) -> Any:
+    """The parsed options (Locust sets them before any event of ours)."""
+    assert environment.parsed_options is not None
+    return environment.parsed_options
+
+
+def _runner(environment: Environment) -> Any:
+    assert environment.runner is not None
+    return environment.runner
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -105,7 +116,7 @@ def _cpu_s() -> float:
 
 def _configure(environment: Environment) -> None:
     """Read the options (on a worker: as the master sent them with the spawn message)."""
-    opts = environment.parsed_options
+    opts = _opts(environment)
     if not opts.gws_target:
         raise LoadError("--gws-target: the target file is required (gws-conformance load writes one)")
     target = read_target(Path(opts.gws_target))
@@ -157,7 +168,7 @@ def _on_limit(environment: Environment, msg: Any, **_: Any) -> None:
     if not STATE.limit_hit:
         STATE.limit_hit = True
         log.warning("--gws-max-requests reached: stopping the run")
-        gevent.spawn(environment.runner.quit)
+        gevent.spawn(_runner(environment).quit)
 
 
 @events.test_start.add_listener
@@ -166,12 +177,12 @@ def _test_start(environment: Environment, **_: Any) -> None:
     STATE.started = time.monotonic()
     STATE.cpu_at_start = _cpu_s()
     if isinstance(runner, MasterRunner):
-        environment.parsed_options.gws_workers = max(1, runner.worker_count)  # travels with the spawn message
+        _opts(environment).gws_workers = max(1, runner.worker_count)  # travels with the spawn message
     if isinstance(runner, WorkerRunner):
         _configure(environment)
     if not isinstance(runner, WorkerRunner):  # bounded whatever the options: the run ends by itself
-        run_time = environment.parsed_options.run_time or check_bounds(1, 1.0, None, 1)
-        gevent.spawn_later(run_time + GRACE_S, runner.quit)
+        run_time = _opts(environment).run_time or check_bounds(1, 1.0, None, 1)
+        gevent.spawn_later(run_time + GRACE_S, _runner(environment).quit)
 
 
 @events.request.add_listener
@@ -252,7 +263,7 @@ def _rows(environment: Environment) -> list[StatRow]:
 def _quitting(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) or STATE.target is None:
         return
-    opts = environment.parsed_options
+    opts = _opts(environment)
     duration = (STATE.stopped or time.monotonic()) - (STATE.started or time.monotonic())
     target = {
         "base_url": STATE.target.base_url,

@@ -65,6 +65,13 @@ def parser() -> argparse.ArgumentParser:
         "--max-requests", type=int, default=DEFAULT_MAX_REQUESTS, help="stop after this many requests"
     )
     p.add_argument("--rounds", type=int, default=3, help="messages each way per exchange (default 3)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="a step's base deadline (default: the target's timeout_s, 10); it grows with latency",
+    )
     p.add_argument("--processes", type=int, default=0, help="Locust worker processes on this machine")
     p.add_argument("--master", action="store_true", help="run as Locust master (workers: --worker)")
     p.add_argument("--worker", action="store_true", help="run as a Locust worker of --master-host")
@@ -149,6 +156,8 @@ def locust_command(options: argparse.Namespace, target: Path | None, run_time_s:
     ]
     if target is not None:
         command += ["--gws-target", str(target)]
+    if options.timeout:
+        command += ["--gws-timeout", f"{options.timeout:g}"]
     if options.flows:
         command += ["--gws-flows", options.flows]
     if options.headless:

@@ -6,12 +6,11 @@ ERROR, unless what arrived already shows a violation. Every finished chat is jud
 
 from __future__ import annotations
 
-import collections
 import itertools
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import gevent
@@ -41,6 +40,8 @@ from conformance.protocol import (
 )
 from conformance.transcript import Redactor
 
+SETUP_ATTEMPTS = 5
+
 
 class Reporter(Protocol):
     """Where a user's figures and findings go (the locustfile: Locust's stats and messages)."""
@@ -50,6 +51,7 @@ class Reporter(Protocol):
     def chat(self, flow: str, ms: float, error: str | None) -> None: ...
     def findings(self, found: list[Finding], evidence: str) -> None: ...
     def judged(self, ms: float, cpu_s: float) -> None: ...
+    def error(self, message: str) -> None: ...
 
 
 class StepFailed(Exception):
@@ -58,23 +60,23 @@ class StepFailed(Exception):
 
 @dataclass
 class Deadlines:
-    """How long a step waits: the target's timeout_s, or 10 times the p99 of the latencies seen lately
-    (delivery and operations), whichever is longer."""
+    """How long a step waits: the target's timeout_s, or 10 times the longest latency seen lately (delivery,
+    operations, waits; it decays by 0.1% a sample), whichever is longer; each timeout doubles it, so a
+    server that slows down gives latency figures and a few ERRORs, never a violation."""
 
     base_s: float
-    window: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=2000))
-    scaled_s: float = 0.0
-    _count: int = 0
+    peak_s: float = 0.0
+    backoff_s: float = 0.0
 
     def observe(self, ms: float) -> None:
-        self.window.append(ms)
-        self._count += 1
-        if self._count % 200 == 0:
-            ordered = sorted(self.window)
-            self.scaled_s = 10 * ordered[int(len(ordered) * 0.99) - 1] / 1000
+        self.peak_s = max(ms / 1000, self.peak_s * 0.999)
+        self.backoff_s *= 0.99
+
+    def timed_out(self) -> None:
+        self.backoff_s = 2 * self.current()
 
     def current(self) -> float:
-        return max(self.base_s, self.scaled_s)
+        return max(self.base_s, 10 * self.peak_s, self.backoff_s)
 
 
 @dataclass
@@ -122,6 +124,8 @@ class Team:
             )
             for login in logins
         )
+        for agent in self.agents:
+            agent.on_wait = deadlines.observe
         self.tags = itertools.count(1)
         self.prefix = f"{logins[0].username}-{random.randrange(16**6):06x}"
         self.done: set[str] = set()
@@ -134,9 +138,17 @@ class Team:
             self.redactor_add(agent.session.secrets)
             self._timed("StartContactCenterSession", agent.session.start_session)
             agent.poller.start()
-            since = len(agent.channel_log)
-            self._timed("Ready", agent.session.set_ready)
-            agent.wait(_channel_since(agent, since), self.deadlines.current(), "Ready")
+            for attempt in range(SETUP_ATTEMPTS):  # a slow server: the deadline grows, then Ready again
+                since = len(agent.channel_log)
+                self._timed("Ready", agent.session.set_ready)
+                try:
+                    agent.wait(_channel_since(agent, since), self.deadlines.current(), "Ready")
+                    break
+                except StepTimeout as err:
+                    self.deadlines.timed_out()
+                    self.reporter.error(f"agent setup: {err}")
+                    if attempt + 1 == SETUP_ATTEMPTS:
+                        raise
 
     def redactor_add(self, values: list[str]) -> None:
         for value in values:
@@ -167,6 +179,8 @@ class Team:
         try:
             getattr(chat, flow)()
         except (StepTimeout, StepFailed, WireError) as err:
+            if isinstance(err, StepTimeout):
+                self.deadlines.timed_out()
             chat.abandon(str(err))
             self.reporter.chat(flow, (time.monotonic() - started) * 1000, f"{type(err).__name__}: {err}")
             return

@@ -92,6 +92,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--gws-judge", default="on", choices=["on", "off"], help="judge every chat (on)")
     group.add_argument("--gws-max-requests", type=int, default=DEFAULT_MAX_REQUESTS, help="stop after these")
     group.add_argument("--gws-rounds", type=int, default=3, help="messages each way per exchange")
+    group.add_argument(
+        "--gws-timeout", type=float, default=0.0, help="base step deadline, s (target's timeout_s)"
+    )
     group.add_argument("--gws-profile", default="", help="a profile file merged over the default")
     group.add_argument(
         "--gws-workers", type=int, default=1, include_in_web_ui=False, help="(set by the master)"
@@ -125,7 +128,7 @@ def _configure(environment: Environment) -> None:
     STATE.profile = load_profile(opts.gws_profile or None)
     STATE.weights = parse_weights(opts.gws_flows)
     STATE.judging.on = opts.gws_judge == "on"
-    STATE.deadlines = Deadlines(target.timeout_s)
+    STATE.deadlines = Deadlines(opts.gws_timeout or target.timeout_s)
     STATE.max_requests = opts.gws_max_requests
     for secret in target.secrets:
         STATE.redactor.add(secret)
@@ -372,7 +375,7 @@ class ChatTeamUser(User):
         self.reporter = _Reporter(self.environment)
         if first + AGENTS_PER_USER > len(agents):
             self.reporter.error(f"the target has {len(agents)} agents: too few for this many users")
-            raise StopUser()
+            return
         self.team = Team(
             STATE.target,
             STATE.profile,
@@ -389,7 +392,7 @@ class ChatTeamUser(User):
         except (WireError, StepTimeout, StepFailed) as err:
             self.reporter.error(f"agent setup: {err}")
             self.team.close()
-            raise StopUser() from None
+            self.team = None  # the task stops this user
 
     def _new_slot(self) -> int:
         env = self.environment

@@ -297,6 +297,7 @@ class Agent:
         self.by_interaction: dict[str, list[Arrival]] = {}
         self.duplicates: dict[str, list[Arrival]] = {}
         self.channel_log: list[Arrival] = []
+        self.on_wait: Callable[[float], None] | None = None  # how long each successful wait took (ms)
         self.ignored: set[str] = set()  # chats left after an error: what still comes about them is dropped
         self.changed = Event()
         self.poller = Poller(session, base_url, timeout_s, self._arrived, on_error)
@@ -315,10 +316,13 @@ class Agent:
 
     def wait(self, found: Callable[[], Any], deadline_s: float, what: str) -> Any:
         """The first non-None `found()`, re-checked on every arrival; StepTimeout after deadline_s."""
-        end = time.monotonic() + deadline_s
+        start = time.monotonic()
+        end = start + deadline_s
         while True:
             result = found()
             if result is not None:
+                if self.on_wait is not None:
+                    self.on_wait((time.monotonic() - start) * 1000)
                 return result
             left = end - time.monotonic()
             if left <= 0:

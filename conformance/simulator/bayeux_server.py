@@ -38,7 +38,7 @@ from conformance.protocol.bayeux import (
     VERSION,
 )
 from conformance.protocol.profile import DEFAULT_PROFILE
-from conformance.simulator.faults import CONTENTION_HELD_CONNECTS, RACE_WINDOW_S
+from conformance.simulator.faults import CONTENTION_HELD_CONNECTS, RACE_WINDOW_S, SLOW_DELIVERY_S
 
 OVERSTAY_S = 3.0  # fault idle-connect-overstays
 
@@ -259,6 +259,8 @@ class BayeuxServer:
             delivered.reverse()
         if delivered and self._faults & {"reorder-under-contention", "lost-on-racing-connects"}:
             delivered = self._contention_faults(client, delivered)
+        if delivered and "slow-delivery" in self._faults:
+            await asyncio.sleep(SLOW_DELIVERY_S)
         reply = _reply(message, CONNECT, client_id=client.id)
         if client.id not in self._clients:
             reply = self._unknown_client(message, CONNECT)

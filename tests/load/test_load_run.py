@@ -54,7 +54,7 @@ def test_the_clean_server_under_load_gives_no_violation_and_the_latency_table(tm
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", sorted(LOAD_FAULTS))
+@pytest.mark.parametrize("fault", sorted(name for name, fault in LOAD_FAULTS.items() if fault.breaks))
 def test_a_concurrency_fault_is_reported_under_load(fault: str, tmp_path: Path) -> None:
     status, summary, output = load(
         tmp_path,
@@ -82,6 +82,36 @@ def test_the_concurrency_faults_do_not_show_in_a_single_chat(tmp_path: Path) -> 
     assert summary is not None, output
     assert (status, summary["verdict"], summary["requirements"]) == (0, "conformant-under-load", {}), output
     assert summary["chats"]["judged"] > 0
+
+
+@pytest.mark.slow
+def test_a_slow_server_gives_latency_figures_not_violations(tmp_path: Path) -> None:
+    status, summary, output = load(
+        tmp_path, "--users", "4", "--spawn-rate", "4", "--run-time", "8s", "--fault", "slow-delivery"
+    )
+    assert summary is not None, output
+    assert (status, summary["verdict"], summary["requirements"]) == (0, "conformant-under-load", {}), output
+    assert summary["delivery_latency_ms"]["StatusChange"]["p50_ms"] >= 400  # SLOW_DELIVERY_S late
+
+
+@pytest.mark.slow
+def test_deadlines_below_the_latency_give_errors_then_grow_never_violations(tmp_path: Path) -> None:
+    status, summary, output = load(
+        tmp_path,
+        "--users",
+        "3",
+        "--spawn-rate",
+        "3",
+        "--run-time",
+        "9s",
+        "--fault",
+        "slow-delivery",
+        "--timeout",
+        "0.2",
+    )
+    assert summary is not None, output
+    assert (status, summary["verdict"], summary["requirements"]) == (3, "error", {}), output
+    assert summary["errors"] and summary["chats"]["judged"] > 0  # the deadline grew: later chats finished
 
 
 def free_port() -> int:

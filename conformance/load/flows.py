@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import gevent
 
+from conformance import match
 from conformance.actors import TAG_KEY
 from conformance.chat_checks import decode as decode_seen
 from conformance.load.judge import (
@@ -29,6 +30,7 @@ from conformance.load.judge import (
 )
 from conformance.load.settings import LoadTarget
 from conformance.load.wire import Agent, AgentSession, Answer, Customer, StepTimeout, WireError
+from conformance.notifications import Notification
 from conformance.protocol import (
     ChatMessageType,
     NotificationType,
@@ -56,6 +58,14 @@ class Reporter(Protocol):
 
 class StepFailed(Exception):
     """An operation got a statusCode other than 0."""
+
+
+class StepViolation(Exception):
+    """A step's confirming notification shows a violation (wrong capabilities after the step)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(f"{finding.requirement}: {finding.actual}")
+        self.finding = finding
 
 
 @dataclass
@@ -178,6 +188,9 @@ class Team:
         started = time.monotonic()
         try:
             getattr(chat, flow)()
+        except StepViolation as err:  # judged as far as it went; the step's own finding with it
+            chat.abandon(str(err), [err.finding])
+            return
         except (StepTimeout, StepFailed, WireError) as err:
             if isinstance(err, StepTimeout):
                 self.deadlines.timed_out()
@@ -225,21 +238,73 @@ class ChatRun:
 
     # -- waits ------------------------------------------------------------------------------------
 
-    def wait_status(self, agent: Agent, since: int, state: State, position: Position | None = None) -> int:
-        """The position in the agent's log (after `since`) of a StatusChange to this state (and row)."""
-        caps = None if position is None else self.profile.capability_names(position)
+    def wait_status(
+        self,
+        agent: Agent,
+        since: int,
+        state: State,
+        position: Position | None = None,
+        requirement: str = "STATE-01",
+    ) -> int:
+        """The position in the agent's log (after `since`) of the step's StatusChange to this state. One
+        step gives at most one StatusChange per agent: when it carries other capabilities than the row
+        of `position`, the step broke `requirement` (or STATE-01, when they are no row at all: the
+        harness's match.status_change says which) and StepViolation ends the chat."""
         iid = self.rec.interaction_id
+        check = match.status_change(self.profile, iid, state, position)
 
         def found() -> int | None:
             log = agent.log(iid)
             for pos in range(since, len(log)):
-                got_state, got_caps = _status(self.profile, log[pos])
-                if got_state == state and (caps is None or got_caps == caps):
+                if _status(self.profile, log[pos])[0] != state:
+                    continue
+                a = log[pos]
+                why = check(Notification(a.seq, a.channel, a.data, a.at))
+                if why is None:
                     return pos + 1
+                rid = why.requirement if isinstance(why, match.OffTable) else requirement
+                what = position.value if position else state.value
+                raise StepViolation(
+                    Finding(
+                        rid,
+                        f"{agent.name}: the capabilities of {what} after the step",
+                        str(why),
+                        iid,
+                        self.rec.flow,
+                    )
+                )
             return None
 
         what = f"StatusChange {state.value}" + (f" ({position.value})" if position else "")
-        return agent.wait(found, self.team.deadlines.current(), what)
+        try:
+            return agent.wait(found, self.team.deadlines.current(), what)
+        except StepTimeout:
+            if not self.barrier_passed(agent):
+                raise  # no proof either way: an ERROR
+            again = found()
+            if again is not None:
+                return again
+            raise StepViolation(
+                Finding(
+                    requirement,
+                    f"{agent.name}: {what} after the step",
+                    "none arrived before a later barrier (Ready's ChannelStateChanged, "
+                    "on the same client's FIFO queue)",
+                    iid,
+                    self.rec.flow,
+                )
+            ) from None
+
+    def barrier_passed(self, agent: Agent) -> bool:
+        """Ready, and its ChannelStateChanged arrived: everything queued for this client before it has
+        (the harness's Agent.barrier, on the gevent side). False when that too is late."""
+        since = len(agent.channel_log)
+        try:
+            agent.session.set_ready()
+            agent.wait(_channel_since(agent, since), self.team.deadlines.current(), "the Ready barrier")
+        except (StepTimeout, WireError):
+            return False
+        return True
 
     def wait_notice(self, agent: Agent, since: int, notice: NotificationType) -> int:
         iid, wire = self.rec.interaction_id, self.profile.wire(notice)
@@ -257,17 +322,18 @@ class ChatRun:
         """The id of the interaction the agent is invited to whose user data carries this chat's tag."""
         invited = self.profile.wire(State.INVITED)
 
+        def tagged(a: Arrival) -> bool:
+            inter = a.data.get("interaction")
+            return (
+                isinstance(inter, dict)
+                and inter.get("state") == invited
+                and isinstance(inter.get("userData"), dict)
+                and inter["userData"].get(TAG_KEY) == self.tag
+            )
+
         def found() -> str | None:
-            for iid, log in agent.by_interaction.items():
-                inter = log[0].data.get("interaction") if log else None
-                if (
-                    isinstance(inter, dict)
-                    and inter.get("state") == invited
-                    and isinstance(inter.get("userData"), dict)
-                    and inter["userData"].get(TAG_KEY) == self.tag
-                ):
-                    return iid
-            return None
+            # anywhere in the log: notifications before the invitation are ORDER-01's, judged at the end
+            return next((iid for iid, log in agent.by_interaction.items() if any(map(tagged, log))), None)
 
         iid = agent.wait(found, self.team.deadlines.current(), f"invitation tagged {self.tag}")
         if agent not in self.parties:
@@ -285,10 +351,11 @@ class ChatRun:
         self.team.redactor_add(self.customer.secrets)
         self.rec.interaction_id = self.wait_invitation(self.a)
 
-    def accept(self, agent: Agent) -> None:
+    def accept(self, agent: Agent, position: Position = Position.OWNER) -> None:
         since = self.mark(agent)
         self.perform(agent, Operation.ACCEPT)
         self.wait_notice(agent, since, NotificationType.CHAT_HISTORY)
+        self.wait_status(agent, since, State.PROCESSING, position, "ACCEPT-01")
 
     def exchange(self, agent: Agent, rounds: int) -> None:
         """The customer and the agent send at once (typing too); then a history request is the barrier:
@@ -318,13 +385,13 @@ class ChatRun:
     def consult(self, owner: Agent, consultant: Agent) -> None:
         since = self.mark(owner)
         self.perform(owner, Operation.INITIATE_CONSULTATION, agent_id=consultant.id)
-        self.wait_status(owner, since, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED)
+        self.wait_status(owner, since, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED, "CONSULT-01")
         self.wait_invitation(consultant)
 
     def consultant_joins(self, owner: Agent, consultant: Agent) -> None:
         since = self.mark(owner)
-        self.accept(consultant)
-        self.wait_status(owner, since, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED)
+        self.accept(consultant, Position.CONSULTANT)
+        self.wait_status(owner, since, State.PROCESSING, Position.OWNER_CONSULTANT_JOINED, "CONSULT-02")
 
     def end(self, final: Agent) -> None:
         """The customer leaves; the last agent takes the complete history, the customer its transcript;
@@ -375,7 +442,7 @@ class ChatRun:
         since_a, since_b = self.mark(self.a), self.mark(self.b)
         self.perform(self.a, Operation.COMPLETE_TRANSFER)
         self.wait_status(self.a, since_a, State.COMPLETED)
-        self.wait_status(self.b, since_b, State.PROCESSING, Position.OWNER)
+        self.wait_status(self.b, since_b, State.PROCESSING, Position.OWNER, "COMPLETE-TRANSFER-01")
         self.exchange(self.b, self.team.rounds)
         self.end(self.b)
 
@@ -386,14 +453,16 @@ class ChatRun:
         self.consultant_joins(self.a, self.b)
         since_a, since_b = self.mark(self.a), self.mark(self.b)
         self.perform(self.a, Operation.COMPLETE_CONFERENCE)
-        self.wait_status(self.a, since_a, State.PROCESSING, Position.CONFERENCE_MEMBER)
+        self.wait_status(
+            self.a, since_a, State.PROCESSING, Position.CONFERENCE_MEMBER, "COMPLETE-CONFERENCE-01"
+        )
         self.wait_notice(self.b, since_b, NotificationType.PARTICIPANTS_UPDATED)
         self.perform(self.b, Operation.SEND_MESSAGE, text=f"{self.tag} member {next(self.n)}")
         self.exchange(self.a, self.team.rounds)
         since_a, since_b = self.mark(self.a), self.mark(self.b)
         self.perform(self.b, Operation.STOP_PROCESSING)
         self.wait_status(self.b, since_b, State.COMPLETED)
-        self.wait_status(self.a, since_a, State.PROCESSING, Position.OWNER)
+        self.wait_status(self.a, since_a, State.PROCESSING, Position.OWNER, "STOP-01")
         self.end(self.a)
 
     def consult_reject(self) -> None:
@@ -403,7 +472,7 @@ class ChatRun:
         since_a, since_b = self.mark(self.a), self.mark(self.b)
         self.perform(self.b, Operation.REJECT)
         self.wait_status(self.b, since_b, State.COMPLETED)
-        self.wait_status(self.a, since_a, State.PROCESSING, Position.OWNER)
+        self.wait_status(self.a, since_a, State.PROCESSING, Position.OWNER, "CONSULT-03")
         self.exchange(self.a, self.team.rounds)
         self.end(self.a)
 
@@ -462,15 +531,16 @@ class ChatRun:
                         found += strays
         return found
 
-    def abandon(self, why: str) -> None:
-        """A step failed or timed out: judge what the order alone proves, then leave the chat best-effort."""
+    def abandon(self, why: str, found: list[Finding] | None = None) -> None:
+        """A step failed, timed out or showed a violation (`found`): judge what the order alone proves,
+        then leave the chat best-effort."""
         team = self.team
         self.rec.note = why
         self._collect()
-        found: list[Finding] = []
-        if team.judging.on and self.rec.interaction_id:
+        found = list(found or [])
+        if (team.judging.on or found) and self.rec.interaction_id:
             cpu = time.thread_time()
-            found = judge_chat(self.profile, self.rec)
+            found += judge_chat(self.profile, self.rec) if team.judging.on else []
             text = evidence(self.rec, team.redactor) if found else ""
             team.judging.cpu_s += time.thread_time() - cpu
             if found:

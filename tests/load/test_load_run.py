@@ -85,6 +85,31 @@ def test_the_concurrency_faults_do_not_show_in_a_single_chat(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+def test_a_missing_status_change_is_proved_by_a_barrier_and_blamed_on_the_step(tmp_path: Path) -> None:
+    """owner-caps-kept-on-consult: InitiateConsultation sends the owner no StatusChange; once the wait
+    timed out, a Ready barrier on the same client proves it never came: CONSULT-01, not an ERROR."""
+    flows = "simple=0,transfer=0,consult_transfer=0,conference=0,consult_reject=1"
+    status, summary, output = load(
+        tmp_path,
+        "--users",
+        "2",
+        "--spawn-rate",
+        "2",
+        "--run-time",
+        "6s",
+        "--timeout",
+        "0.5",
+        "--flows",
+        flows,
+        "--fault",
+        "owner-caps-kept-on-consult",
+    )
+    assert summary is not None, output
+    assert (status, summary["verdict"]) == (1, "non-conformant"), output
+    assert "CONSULT-01" in summary["requirements"] and summary["errors"] == {}
+
+
+@pytest.mark.slow
 def test_a_slow_server_gives_latency_figures_not_violations(tmp_path: Path) -> None:
     status, summary, output = load(
         tmp_path, "--users", "4", "--spawn-rate", "4", "--run-time", "8s", "--fault", "slow-delivery"

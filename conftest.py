@@ -14,7 +14,7 @@ import importlib
 import pytest
 
 PLUGIN_NAME = "gws_conformance"  # the pytest11 entry point's name (pyproject.toml)
-PLUGIN = "conformance.pytest_plugin"
+PLUGIN = "conformance.runner.plugin"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

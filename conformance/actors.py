@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance import expect, match
 from conformance.bayeux import BayeuxClient, BayeuxError
-from conformance.client import AgentClient, Reply
+from conformance.client import AgentClient
 from conformance.customer import CHAT_ENDED, CustomerClient, messages_of
 from conformance.expect import NonConformance
 from conformance.notifications import Notification, NotificationLog
@@ -25,13 +25,16 @@ from conformance.protocol import (
     RoutingKey,
     State,
 )
+from conformance.reply import Reply
 from conformance.transcript import Transcript
 
 TAG_KEY = "ConformanceTag"  # the suite's own user-data key: links a customer's chat to an interaction
 
 
 @dataclass(frozen=True)
-class AgentSpec:
+class AgentAccount:
+    """One agent of the target: its login, its agent id, its skills (as the target file lists them)."""
+
     username: str
     password: str = field(repr=False)  # never in a repr: pytest -l -vv prints the objects of a frame
     id: str
@@ -41,7 +44,7 @@ class AgentSpec:
 class Agent:
     def __init__(
         self,
-        spec: AgentSpec,
+        account: AgentAccount,
         profile: Profile,
         transcript: Transcript,
         timeout_s: float,
@@ -49,29 +52,29 @@ class Agent:
         verify_tls: bool | str = True,
         csrf: bool = True,
     ) -> None:
-        self.spec = spec
-        self.name = spec.username
-        self.id = spec.id
+        self.account = account
+        self.name = account.username
+        self.id = account.id
         self.profile = profile
         self.transcript = transcript
         self.timeout_s = timeout_s
         self.client = AgentClient(
             base_url,
-            spec.username,
-            spec.password,
+            account.username,
+            account.password,
             profile,
             transcript,
             timeout_s,
             verify_tls=verify_tls,
             csrf=csrf,
-            actor=spec.username,
+            actor=account.username,
         )
         self.notifications = NotificationLog(profile)
         self.bayeux = BayeuxClient(
             self.client.http,
             self.client.base_url + profile.http.notifications_path,
             transcript,
-            spec.username,
+            account.username,
             lambda m: self.notifications.append(str(m.get("channel")), m.get("data")),
             timeout_s=timeout_s,
             on_lost=self.notifications.channel_lost,
@@ -105,9 +108,12 @@ class Agent:
         with contextlib.suppress(Exception):
             await self.client.aclose()
 
-    async def barrier(self, requirement: str = "SESSION-01") -> int:
-        """A Ready and its ChannelStateChanged echo: everything queued before it has arrived.
-        Returns the echo's sequence number."""
+    async def barrier(self, requirement: str = "SESSION-01", ready: bool = True) -> int:
+        """A Ready and its ChannelStateChanged echo: everything queued before it has arrived. With
+        `ready=False` a NotReady and its echo instead, so a NotReady agent stays NotReady (a Ready would
+        let routing invite it). Returns the echo's sequence number."""
+        if not ready:
+            return (await self.not_ready(requirement)).seq
         since = self.notifications.mark()
         expect.success(await self.client.set_ready(), requirement)
         echo = await expect.notification(
@@ -173,7 +179,7 @@ class Agent:
         )
         why = match.status_change(self.profile, interaction_id, state, caps)(n)
         expect.that(
-            why is None or why is True,
+            why is None,
             expect.blamed(requirement, why),
             f"StatusChange {self.profile.wire(state)} ({caps.value if caps else 'any'} capabilities)",
             f"{why}: {n.brief()}",
@@ -186,7 +192,7 @@ class Agent:
         """Accept; waits StatusChange -> ParticipantsUpdated -> ChatHistory (ACCEPT-02)."""
         fields: dict[str, object] = {} if nickname is None else {Field.NICKNAME: nickname}
         since = await self._do(interaction_id, Operation.ACCEPT, requirement, **fields)
-        return await expect.sequence(
+        return await expect.next_in_order(
             self,
             interaction_id,
             "ACCEPT-02",
@@ -335,9 +341,13 @@ class Customer:
                     f"chatEnded is {ended!r}")
         return reply
 
-    async def transcript_messages(self, requirement: str = "CUSTOMER-01") -> list[dict[str, Any]]:
-        """The customer's whole transcript (refresh from position 1)."""
-        reply = expect.success(await self.client.refresh(1), requirement)
+    async def chat_messages(self, requirement: str | None = "CUSTOMER-01") -> list[dict[str, Any]]:
+        """Every message of the customer's chat (a refresh from position 1). The refresh must succeed
+        (under `requirement`); with `requirement=None` it is not judged, and a chat that cannot be read
+        is an empty one (for checks whose own requirement then fails)."""
+        reply = await self.client.refresh(1)
+        if requirement is not None:
+            expect.success(reply, requirement)
         messages = messages_of(reply)
         for m in messages:
             if isinstance(m.get("index"), int):
@@ -356,7 +366,7 @@ class Customer:
         deadline = loop.time() + (timeout if timeout is not None else self.timeout_s)
         pause = 0.02
         while True:
-            for m in await self.transcript_messages(requirement):
+            for m in await self.chat_messages(requirement):
                 result = predicate(m)
                 if result is None or result is True:
                     return m
@@ -366,7 +376,7 @@ class Customer:
                 raise NonConformance(
                     requirement,
                     f"a customer message {description}",
-                    f"none within the deadline; transcript:\n  {seen}",
+                    f"none within the deadline; the customer's chat:\n  {seen}",
                 )
             await asyncio.sleep(min(pause, remaining))  # polling is the GMS API's only way to learn
             pause = min(pause * 2, 0.25)

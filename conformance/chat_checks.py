@@ -97,7 +97,8 @@ def labels(seen: Iterable[Seen]) -> str:
 
 def essence(profile: Profile, msg: dict[str, Any]) -> tuple[Any, ...]:
     """What must agree between a live message and the same event in a history."""
-    sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
+    raw = msg.get("from")
+    sender: dict[str, Any] = raw if isinstance(raw, dict) else {}
     text = msg.get("text") if msg.get("type") == profile.wire(ChatMessageType.TEXT) else None
     return (msg.get("index"), msg.get("type"), text, sender.get("participantId"), msg.get("visibility"))
 

@@ -12,8 +12,6 @@ from pathlib import Path
 
 from conformance.config import Config, ConfigError, build_config, redacted_target, require_agents
 from conformance.protocol import ProfileError, load_profile
-from conformance.reporting.expectations import load_expectations
-from conformance.reporting.selection import Selector
 from conformance.reporting.summary import (
     EXIT_CONFIG_ERROR,
     EXIT_STATUS,
@@ -23,8 +21,20 @@ from conformance.reporting.summary import (
     exit_status,
     write_reports,
 )
+from conformance.runner.expectations import load_expectations
+from conformance.runner.selection import Selector
+from conformance.runner.version import package_version
 from conformance.suite_settings import SETTINGS
-from conformance.target import TargetError, make_target, preflight
+from conformance.target import (
+    TargetError,
+    check_fault_names,
+    is_loopback,
+    make_target,
+    preflight,
+    seeded_faults,
+    serve_password_env,
+    serve_reference_server,
+)
 
 PROG = "gws-conformance"
 STALE_REPORTS = ("summary.json", "summary.md", "junit.xml")
@@ -148,8 +158,6 @@ def _remove_previous_reports(report_dir: Path, keep: Path | None) -> None:
 
 
 def _write_error_summary(config: Config, note: str) -> None:
-    from conformance.pytest_plugin import package_version
-
     info = RunInfo(version=package_version(), profile=load_profile(config.profile_path).name,
                    target=redacted_target(config), reachable=False, notes=[note])
     summary = build_summary([], info)
@@ -197,9 +205,9 @@ def run(options: argparse.Namespace) -> int:
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     print(f"reports: {config.report_dir.resolve()} (summary.json, summary.md, junit.xml, allure-results)")
     if config.bundle is not None:
-        from conformance.reporting.bundle import write_bundle
+        from conformance.runner.bundle import write_evidence_bundle
 
-        path = write_bundle(config, config.bundle, seed=seed)
+        path = write_evidence_bundle(config, config.bundle, seed=seed)
         print(f"evidence bundle: {path.resolve()}")
     print(f"verdict: {summary['verdict']}")
     vacuous = _vacuous(summary)
@@ -222,44 +230,36 @@ def _vacuous(summary: dict[str, object]) -> str | None:
 
 
 def faults() -> int:
-    from conformance.simulator.faults import FAULTS
-
-    width = max(len(name) for name in FAULTS)
-    for name, fault in FAULTS.items():
-        print(f"{name.ljust(width)}  breaks {', '.join(fault.breaks):<28}  {fault.description}")
-    from conformance.simulator.faults import LOAD_FAULTS
-
-    for name, fault in LOAD_FAULTS.items():  # shown only under load (gws-conformance load --fault)
-        print(f"{name.ljust(width)}  breaks {', '.join(fault.breaks):<28}  {fault.description} [load only]")
+    listed = seeded_faults()
+    width = max(len(fault.name) for fault in listed)
+    for fault in listed:
+        print(f"{fault.name.ljust(width)}  breaks {', '.join(fault.breaks):<28}  {fault.description}")
     return 0
 
 
 def serve(options: argparse.Namespace) -> int:
-    from conformance.simulator.faults import check_fault_names
-    from conformance.simulator.limits import SERVE_PASSWORD_ENV
-    from conformance.simulator.server import is_loopback
-    from conformance.simulator.server import serve as serve_forever
-
+    password_env = serve_password_env()
     try:
         check_fault_names(options.fault)
     except ValueError as err:
         return _fail(str(err), EXIT_CONFIG_ERROR)
     password = options.password
     if password is None:
-        password = os.environ.get(SERVE_PASSWORD_ENV) or None  # an empty variable counts as unset
+        password = os.environ.get(password_env) or None  # an empty variable counts as unset
     if password == "":
         return _fail("--password: the password must not be empty", EXIT_CONFIG_ERROR)
     host = options.host
     if not is_loopback(host):
         if password is None:
             return _fail(f"serve --host {host} is reachable from other machines: add --password PW (or set "
-                         f"{SERVE_PASSWORD_ENV}) to replace the built-in agents' password", EXIT_CONFIG_ERROR)
+                         f"{password_env}) to replace the built-in agents' password", EXIT_CONFIG_ERROR)
         print(f"{PROG}: warning: the reference server on {host} is reachable from other machines: its agents "
               "log in with the password given and its customer side needs no login; a test server only",
               file=sys.stderr, flush=True)
     try:
-        serve_forever(host, options.port, options.fault, options.target_out, password, options.agents)
-    except ValueError as err:
+        serve_reference_server(host, options.port, options.fault, options.target_out, password,
+                               options.agents)
+    except ValueError as err:  # --agents out of range
         return _fail(str(err), EXIT_CONFIG_ERROR)
     except OSError as err:
         return _fail(f"cannot listen on {options.host}:{options.port}: {err.strerror} (another --port?)",

@@ -9,7 +9,6 @@ import json
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -18,7 +17,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from conformance.protocol import Field, Operation, Profile
-from conformance.transcript import RUN, EntryKind, Secret, Transcript, format_headers, redact_shapes
+from conformance.reply import Reply
+from conformance.transcript import EntryKind, Secret, Transcript, format_headers, redact_shapes
 from conformance.transport import (
     Failure,
     RequestHung,
@@ -34,42 +34,10 @@ OMIT: Any = object()  # a field value meaning "leave the key out of the body"
 Auth = Literal["session", "basic", "none"] | tuple[str, str]
 
 
-@dataclass
-class Reply:
-    http_status: int
-    body: dict[str, Any] | None  # the JSON object, or None when the body is not one
-    text: str
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    elapsed_s: float = 0.0
-
-    def __repr__(self) -> str:
-        """What a traceback's locals may show: the status and the body, every known secret redacted
-        (the headers carry the session cookie and the CSRF token: left out)."""
-        shown = RUN.redact(repr(self.body) if self.body is not None else repr(self.text[:2000]))
-        return f"Reply(http_status={self.http_status}, body={shown})"
-
-    @property
-    def status_code(self) -> int | None:
-        """The body's statusCode, or None when there is none (or it is not an integer)."""
-        if self.body is None:
-            return None
-        code = self.body.get("statusCode")
-        return code if isinstance(code, int) and not isinstance(code, bool) else None
-
-    @staticmethod
-    def of(response: httpx.Response, elapsed_s: float = 0.0, text: str | None = None) -> Reply:
-        text = response.text if text is None else text
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        return Reply(
-            http_status=response.status_code,
-            body=parsed if isinstance(parsed, dict) else None,
-            text=text,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            elapsed_s=elapsed_s,
-        )
+def reply_of(response: httpx.Response, elapsed_s: float = 0.0, text: str | None = None) -> Reply:
+    return Reply.parse(
+        response.status_code, response.text if text is None else text, response.headers, elapsed_s
+    )
 
 
 UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -221,7 +189,7 @@ async def exchange(
         transcript.add(kind, actor, f"{request.method} {request.url.path} -> no answer: {err!r}", req_text)
         raise unreachable(what, err) from err
     _remember_cookies(transcript, response)
-    reply = Reply.of(response, time.monotonic() - started, text)
+    reply = reply_of(response, time.monotonic() - started, text)
     code = "" if reply.status_code is None else f" statusCode {reply.status_code}"
     transcript.add(
         kind,
@@ -414,7 +382,6 @@ class AgentClient:
         content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
         return await self.request("POST", path, content, csrf=csrf, auth=auth, headers=headers)
 
-    post_raw = post_json
 
     async def get(
         self, path: str, *, auth: Auth = "session", headers: Mapping[str, str] | None = None

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from conformance.client import Reply, exchange, make_http
+from conformance.client import exchange, make_http
 from conformance.protocol import Profile, Status
+from conformance.reply import Reply
 from conformance.transcript import EntryKind, Secret, Transcript
 
 # Form fields and reply keys of the GMS Chat API v2 (section 5).

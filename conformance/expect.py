@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from conformance import match
-from conformance.client import Reply
 from conformance.deadlines import MISSED
 from conformance.notifications import (
     INTERACTION,
     EventTimeout,
     Notification,
+    NotificationLog,
     Predicate,
     interaction_of,
     matched,
 )
 from conformance.protocol import CATALOGUE, Level, Profile, State, Status
+from conformance.reply import Reply
 
-if TYPE_CHECKING:
-    from conformance.actors import Agent
+
+class AgentLike(Protocol):
+    """What the judge needs of an agent (conformance.actors.Agent is one): its log, its deadline, and a
+    barrier (everything the server queued for it before now has arrived; with ready=False the agent's
+    NotReady is kept). The judge never imports the actors."""
+
+    name: str
+    profile: Profile
+    timeout_s: float
+    notifications: NotificationLog
+
+    async def barrier(self, requirement: str = ..., ready: bool = ...) -> int: ...
 
 
 class NonConformance(AssertionError):
@@ -55,7 +66,7 @@ def blamed(requirement: str, why: object) -> str:
     return getattr(why, "requirement", None) or requirement
 
 
-def stray(agent: Agent, n: Notification) -> NonConformance | None:
+def stray(agent: AgentLike, n: Notification) -> NonConformance | None:
     """A NewMessages the agent should never have had, judged by its own log up to it: about a chat it
     was never invited to (NOTIFY-05), while only invited (ORDER-01: rule 1 of section 3.1), or after its
     Completed (STATE-05). A check that meets one reports that, not the step it was waiting on."""
@@ -75,7 +86,7 @@ def stray(agent: Agent, n: Notification) -> NonConformance | None:
     )
 
 
-def no_stray(agent: Agent, notifications: Iterable[Notification]) -> None:
+def no_stray(agent: AgentLike, notifications: Iterable[Notification]) -> None:
     for n in notifications:
         err = stray(agent, n)
         if err is not None:
@@ -115,7 +126,7 @@ def failure(reply: Reply, requirement: str, status: Status | Iterable[Status], p
 
 
 async def notification(
-    agent: Agent,
+    agent: AgentLike,
     requirement: str,
     predicate: Predicate,
     description: str,
@@ -145,15 +156,17 @@ def _unless_missed_before(requirement: str, expected: str) -> None:
         raise NonConformance(requirement, expected, why)
 
 
-async def sequence(
-    agent: Agent,
+async def next_in_order(
+    agent: AgentLike,
     interaction_id: str,
     requirement: str,
-    predicates: list[Callable[[Notification], Any]],
+    predicates: Sequence[Callable[[Notification], Any]],
     since: int,
     description: str = "",
 ) -> list[Notification]:
-    """The next notifications about the interaction (from `since`) are exactly these, in this order."""
+    """The next notifications about the interaction (from `since`) are these, in this order: each is
+    awaited in turn and must match its predicate. What comes after them is not judged (see
+    `exactly_in_order` for "these and nothing else")."""
     got: list[Notification] = []
     cursor = since
     for i, predicate in enumerate(predicates):
@@ -180,7 +193,7 @@ async def sequence(
     return got
 
 
-async def nothing_about(agent: Agent, interaction_id: str, requirement: str, since: int) -> None:
+async def nothing_about(agent: AgentLike, interaction_id: str, requirement: str, since: int) -> None:
     """No notification about the interaction from `since` up to a barrier (a Ready and its echo)."""
     barrier = await agent.barrier()
     stray_ones = agent.notifications.about(interaction_id, since, barrier)
@@ -191,3 +204,35 @@ async def nothing_about(agent: Agent, interaction_id: str, requirement: str, sin
             f"no notification about {interaction_id} for {agent.name}",
             "\n  ".join(n.brief() for n in stray_ones),
         )
+
+
+async def exactly_in_order(
+    agent: AgentLike,
+    interaction_id: str,
+    requirement: str,
+    since: int,
+    predicates: Sequence[Callable[[Notification], Any]],
+    description: str,
+    ready: bool = True,
+) -> list[Notification]:
+    """After a barrier (keeping the agent NotReady when `ready` is False): the notifications about the
+    interaction from `since` are exactly these, in this order, and no others."""
+    until = await agent.barrier(ready=ready)
+    got = agent.notifications.about(interaction_id, since, until)
+    seen = "\n  ".join(n.brief() for n in got) or "(nothing)"
+    no_stray(agent, got)
+    that(
+        len(got) == len(predicates),
+        requirement,
+        f"{agent.name}: {description}: exactly {len(predicates)} notification(s)",
+        f"{len(got)}:\n  {seen}",
+    )
+    for i, (n, predicate) in enumerate(zip(got, predicates, strict=True)):
+        why = predicate(n)
+        that(
+            why is None or why is True,
+            blamed(requirement, why),
+            f"{agent.name}: {description}: notification {i + 1} as the profile orders it",
+            f"{why}; in order:\n  {seen}",
+        )
+    return got

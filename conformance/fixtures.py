@@ -1,4 +1,5 @@
-"""Pytest fixtures: opened agents, a run-unique tag, and chats in named states, each cleaned up after.
+"""Pytest fixtures: the run's profile, opened agents, a run-unique tag, a `ChatBook` (`chats`), and
+chats in named states, each cleaned up after.
 
 Registered as a plugin by conformance.pytest_plugin, which provides `target` and `transcript`.
 """
@@ -6,33 +7,31 @@ Registered as a plugin by conformance.pytest_plugin, which provides `target` and
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from conformance import expect, match
-from conformance.actors import TAG_KEY, Agent, AgentSpec, Customer
-from conformance.protocol import Operation, Position, State
+from conformance.actors import TAG_KEY, Agent, AgentAccount, Customer
+from conformance.chats import Chat, ChatBook, MovingChat, next_by_own_skill, next_by_shared_skill
+from conformance.protocol import Operation, Position, Profile, State
 from conformance.transcript import Transcript
 
 RUN_ID = uuid.uuid4().hex[:8]
 LEFT_BEHIND: list[str] = []  # what the suite made on the server and could not remove (read by the plugin)
 
 
-@dataclass
-class Chat:
-    id: str
-    tag: str
-    customer: Customer
-    owner: Agent
-    consultant: Agent | None = None
+def _account(agent: Any) -> AgentAccount:
+    return AgentAccount(agent.username, agent.password, agent.id, tuple(agent.skills))
 
 
-def _spec(agent: Any) -> AgentSpec:
-    return AgentSpec(agent.username, agent.password, agent.id, tuple(agent.skills))
+@pytest.fixture
+def profile(target: Any) -> Profile:
+    """The run's profile (wire names, status codes, the capability table)."""
+    profile: Profile = target.profile
+    return profile
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -40,9 +39,9 @@ async def agents(target: Any, transcript: Transcript) -> AsyncIterator[tuple[Age
     """Every agent of the target, logged in, subscribed and Ready; closed at the end of the session."""
     opened: list[Agent] = []
     try:
-        for spec in target.agents:
+        for configured in target.agents:
             agent = Agent(
-                _spec(spec),
+                _account(configured),
                 target.profile,
                 transcript,
                 target.timeout_s,
@@ -113,7 +112,7 @@ def tag() -> str:
 
 
 @pytest.fixture
-def make_customer(target: Any, transcript: Transcript) -> Any:
+def make_customer(target: Any, transcript: Transcript) -> Callable[..., Customer]:
     made: list[Customer] = []
 
     def make(actor: str = "customer") -> Customer:
@@ -132,60 +131,25 @@ def make_customer(target: Any, transcript: Transcript) -> Any:
     return make
 
 
-async def cleanup(chat: Chat, agents: tuple[Agent, ...], transcript: Transcript) -> None:
-    """Leave nothing behind: reject pending invitations, stop what is still worked on (others before
-    the owner), disconnect the customer. Problems are noted in the transcript, never raised."""
-    order = [a for a in agents if a is not chat.owner] + [chat.owner]
-    for agent in order:
-        try:
-            reply = await agent.client.get_interaction(chat.id)
-            inter = (reply.body or {}).get("interaction") if reply.status_code == 0 else None
-            state = (
-                agent.profile.parse(State, (inter or {}).get("state")) if isinstance(inter, dict) else None
-            )
-            if state is State.INVITED:
-                reply = await agent.client.perform(chat.id, Operation.REJECT)
-            elif state is State.PROCESSING:
-                reply = await agent.client.perform(chat.id, Operation.STOP_PROCESSING)
-            else:
-                continue
-            if reply.status_code != 0:
-                transcript.note(
-                    agent.name, f"cleanup of {chat.id} answered {reply.http_status} {reply.text[:200]}"
-                )
-        except Exception as err:  # cleanup must never fail a test
-            transcript.note(agent.name, f"cleanup of {chat.id} failed: {err!r}")
+@pytest_asyncio.fixture(loop_scope="session")
+async def chats(
+    transcript: Transcript, agents: tuple[Agent, ...], make_customer: Callable[..., Customer], tag: str
+) -> AsyncIterator[ChatBook]:
+    """The test's `ChatBook`: every chat it makes (and every agent state it changes) is undone after."""
+    book = ChatBook(transcript, agents, make_customer, tag)
     try:
-        if not chat.customer.client.chat_ended and chat.customer.client.chat_id is not None:
-            await chat.customer.client.disconnect()
-    except Exception as err:
-        transcript.note("customer", f"cleanup disconnect failed: {err!r}")
-    try:
-        await chat.customer.aclose()
-    except Exception as err:
-        transcript.note("customer", f"closing the customer client failed: {err!r}")
-
-
-async def _new_chat(agent_a: Agent, tag: str, make_customer: Any) -> Chat:
-    customer: Customer = make_customer()
-    since = agent_a.notifications.mark()
-    await customer.start(route_to_agent=agent_a.name, tag=tag)
-    await customer.send(f"first message of {tag}")
-    chat_id = await agent_a.wait_invitation(tag, since=since)
-    await agent_a.barrier()  # whatever the server sent with the invitation is in, so tests start after it
-    return Chat(chat_id, tag, customer, agent_a)
+        yield book
+    finally:
+        await book.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def new_chat(
-    agents: tuple[Agent, ...], agent_a: Agent, tag: str, make_customer: Any, transcript: Transcript
-) -> AsyncIterator[Chat]:
+async def new_chat(chats: ChatBook, agent_a: Agent, tag: str) -> Chat:
     """A customer's chat routed to agent_a, one customer message sent, invitation seen, not accepted."""
-    chat = await _new_chat(agent_a, tag, make_customer)
-    try:
-        yield chat
-    finally:
-        await cleanup(chat, agents, transcript)
+    return await chats.invited(
+        agent_a, first=f"first message of {tag}", tag=tag, settle=True, requirement="SESSION-02",
+        actor="customer",
+    )
 
 
 @pytest.fixture
@@ -239,4 +203,23 @@ async def conference(consultation_joined: Chat) -> Chat:
     await expect.notification(
         member, "COMPLETE-CONFERENCE-01", updated, "the consultant's ParticipantsUpdated", since=since
     )
+    return chat
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def chat_to_colleague(chats: ChatBook, agent_a: Agent, tag: str) -> MovingChat:
+    """Invited to agent_a; once agent_a lets go, only its one colleague with a shared skill may get it."""
+    return await chats.moving(agent_a, next_by_shared_skill, tag=tag)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def chat_to_specialist(chats: ChatBook, agent_a: Agent, tag: str) -> MovingChat:
+    """Invited to agent_a; once agent_a lets go, only the one holder of a skill agent_a lacks may get it."""
+    return await chats.moving(agent_a, next_by_own_skill, tag=tag)
+
+
+@pytest.fixture
+def chat_in_state(request: pytest.FixtureRequest) -> Chat:
+    """The chat fixture named by the (indirect) parameter, for one check over several states."""
+    chat: Chat = request.getfixturevalue(request.param)
     return chat

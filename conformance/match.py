@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from conformance.client import Reply
 from conformance.notifications import (
     INTERACTION,
     INTERACTION_ID,
@@ -28,6 +27,7 @@ from conformance.protocol import (
     State,
     Visibility,
 )
+from conformance.reply import Reply
 
 Check = Callable[[Notification], "str | None"]
 STATUS_CODE, STATUS_MESSAGE = "statusCode", "statusMessage"

@@ -44,6 +44,16 @@ settings.register_profile("nightly", max_examples=3400, **_COMMON)
 PROFILES = ("dev", "ci", "nightly")
 
 
+# The interaction operations whose body carries no parameter besides operationName.
+NO_PARAMETERS = frozenset(
+    {Operation.REJECT, Operation.STOP_PROCESSING, Operation.COMPLETE_TRANSFER, Operation.COMPLETE_CONFERENCE}
+)
+
+
+class UnknownOperation(ValueError):
+    """The strategies were asked for an operation whose parameters they do not know."""
+
+
 class Shape(StrEnum):
     """How the body deviates before the operation's parameters are looked at."""
 
@@ -250,13 +260,20 @@ class BodyStrategies:
                 | none
                 | one(nick, invalid_strings(lim.max_nickname_length), invalid, "invalid nickname")
             )
-        return none  # Reject, StopProcessing, CompleteTransfer, CompleteConference take no parameters
+        if op in NO_PARAMETERS:
+            return none
+        raise UnknownOperation(
+            f"BodyStrategies has no parameters for {op!r}: name them in _build_params, or list the "
+            "operation in NO_PARAMETERS (docs/adding-an-operation.md)"
+        )
 
     def operation_cases(self, ops: Iterable[Operation] = INTERACTION_OPERATIONS) -> st.SearchStrategy[Case]:
         ops = tuple(ops)
         return self._once(("operation_cases", ops), lambda: self._build_operation_cases(ops))
 
     def _build_operation_cases(self, ops: tuple[Operation, ...]) -> st.SearchStrategy[Case]:
+        for op in ops:  # an operation without parameter strategies fails here, not inside a draw
+            self._params(op)
 
         @st.composite
         def case(draw: st.DrawFn) -> Case:

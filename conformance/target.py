@@ -1,13 +1,17 @@
-"""Target: the server under test — a configured remote server, or the embedded reference server."""
+"""Target: the server under test — a configured remote server, or the embedded reference server.
+
+The one module of the runner that knows the reference server (`conformance.simulator`) exists: the
+embedded target, its built-in agents, and what `gws-conformance serve | faults` need of it."""
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -77,6 +81,60 @@ def open_target(config: Config) -> Iterator[Target]:
         return
     with _embedded_server(config.profile_path) as url:
         yield make_target(config, base_url=url, profile=profile)
+
+
+@dataclass(frozen=True)
+class SeededFault:
+    """One of the reference server's seeded faults, as `gws-conformance faults` lists it."""
+
+    name: str
+    breaks: tuple[str, ...]  # the requirement IDs it breaks
+    description: str
+
+
+def seeded_faults() -> list[SeededFault]:
+    from conformance.simulator.faults import FAULTS, LOAD_FAULTS
+
+    listed = [SeededFault(name, tuple(f.breaks), f.description) for name, f in FAULTS.items()]
+    # faults that show only under concurrency (gws-conformance load --fault; docs/load.md)
+    load_only = [SeededFault(n, tuple(f.breaks), f"{f.description} [load only]") for n, f in LOAD_FAULTS.items()]
+    return listed + load_only
+
+
+def check_fault_names(names: Sequence[str]) -> None:
+    """ValueError naming the unknown fault names."""
+    from conformance.simulator.faults import check_fault_names as check
+
+    check(list(names))
+
+
+def serve_password_env() -> str:
+    """The environment variable holding the password `gws-conformance serve` gives the built-in agents."""
+    from conformance.simulator.limits import SERVE_PASSWORD_ENV
+
+    return SERVE_PASSWORD_ENV
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` listens only on this machine (127.0.0.1, ::1, localhost, any 127.x address)."""
+    from conformance.simulator.server import is_loopback as loopback
+
+    return loopback(host)
+
+
+def serve_reference_server(
+    host: str,
+    port: int,
+    faults: Sequence[str],
+    target_out: Path | None,
+    password: str | None,
+    agents: int = 0,
+) -> None:
+    """Run the reference server in the foreground until Ctrl-C (OSError if it cannot listen); `agents`
+    generated agents more (ValueError beyond the limit)."""
+    from conformance.simulator.server import serve
+
+    serve(host, port, faults, target_out, password, agents)
 
 
 # The embedded reference server runs in a child process: in a thread of the pytest process it

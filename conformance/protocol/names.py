@@ -20,7 +20,12 @@ class Operation(StrEnum):
     NOT_READY = "not_ready"
 
 
-INTERACTION_OPERATIONS: tuple[Operation, ...] = tuple(Operation)[:10]
+# The session and channel operations (POST /me, /me/channels/{channel}); every other operation is
+# performed on an interaction (POST /me/interactions/{id}).
+SESSION_OPERATIONS: frozenset[Operation] = frozenset(
+    {Operation.START_SESSION, Operation.END_SESSION, Operation.READY, Operation.NOT_READY}
+)
+INTERACTION_OPERATIONS: tuple[Operation, ...] = tuple(op for op in Operation if op not in SESSION_OPERATIONS)
 
 
 class State(StrEnum):

@@ -105,7 +105,8 @@ class Profile:
 
     def wire(self, name: StrEnum) -> str:
         """The wire spelling of a logical name (an operation, a state, a field, ...)."""
-        return self._names[type(name)][name.value]
+        wire: str = self._names[type(name)][name.value]
+        return wire
 
     def parse(self, enum: type[E], wire: object) -> E | None:
         """The logical name spelled `wire` on the wire, or None when the profile has no such name."""

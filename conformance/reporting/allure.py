@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from html import escape
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import allure
 import allure_commons
@@ -73,11 +73,14 @@ ALLURE_STATUS = {"passed": "passed", "failed": "failed", "warning": "failed", "e
                  "blocked": "skipped", "skipped": "skipped", "xfailed": "skipped", "xpassed": "failed"}
 
 
+_dynamic_label = cast(Callable[[str, str], None], allure.dynamic.label)  # allure-pytest has no types
+
+
 def record_outcome(outcome: str, reason: str = "") -> None:
     """Label the running test with the suite's outcome (one per phase; the worst one wins)."""
-    allure.dynamic.label(OUTCOME_LABEL, outcome)
+    _dynamic_label(OUTCOME_LABEL, outcome)
     if reason:
-        allure.dynamic.label(REASON_LABEL, reason)
+        _dynamic_label(REASON_LABEL, reason)
 
 
 def _apply_outcome(result: Any) -> None:
@@ -123,7 +126,7 @@ _md5 = allure_pytest.utils.md5
 
 
 def _printable_md5(*args: object) -> str:
-    return _md5(*(printable(a) if isinstance(a, str) else a for a in args))
+    return str(_md5(*(printable(a) if isinstance(a, str) else a for a in args)))
 
 
 def register_result_cleaner() -> None:

@@ -1,24 +1,27 @@
-"""The evidence bundle: reports, the redacted target, run facts, and a SHA-256 manifest of every file."""
+"""The evidence bundle: reports, the redacted target, run facts, and a SHA-256 manifest of every file.
+
+It reads the report files and what the runner gives it (the redacted target, the run's facts, the
+secrets no member may contain); it knows nothing of the configuration or the runner."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from conformance.config import Config, redacted_target
-from conformance.protocol import load_profile
 from conformance.transcript import RUN, Redactor
 
 MANIFEST = "MANIFEST.sha256"
 REPORT_FILES = ("summary.json", "summary.md", "junit.xml")
 
 
-def _redactor(config: Config) -> Redactor:
-    """The run's redactor (every secret this process saw), and the configured ones."""
+def _redactor(secrets: Iterable[str]) -> Redactor:
+    """The run's redactor (every secret this process saw), and the given ones."""
     redactor = Redactor()
-    for secret in RUN.secrets() | set(config.secrets) | {a.password for a in config.agents}:
+    for secret in RUN.secrets() | set(secrets):
         redactor.add(secret)
     return redactor
 
@@ -28,12 +31,12 @@ def _redact(data: bytes, redactor: Redactor) -> bytes:
     return redactor.redact(text).encode("utf-8", "surrogateescape")
 
 
-def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
-    """Archive name -> content, every report file through the run's redactor (which keeps keys)."""
-    from conformance.pytest_plugin import package_version
-
-    redactor = _redactor(config)
-    report_dir = config.report_dir
+def bundle_members(
+    report_dir: Path, target: Mapping[str, Any], run: Mapping[str, Any], secrets: Iterable[str] = ()
+) -> dict[str, bytes]:
+    """Archive name -> content: every report file through the run's redactor (which keeps keys), the
+    redacted `target` as target.json and the run's facts (version, profile, seed) as run.json."""
+    redactor = _redactor(secrets)
     members: dict[str, bytes] = {}
     for name in REPORT_FILES:
         path = report_dir / name
@@ -43,9 +46,7 @@ def bundle_members(config: Config, seed: int | None) -> dict[str, bytes]:
     if allure_dir.is_dir():
         for path in sorted(p for p in allure_dir.rglob("*") if p.is_file()):
             members[path.relative_to(report_dir).as_posix()] = _redact(path.read_bytes(), redactor)
-    members["target.json"] = json.dumps(redacted_target(config), indent=2).encode("utf-8")
-    run = {"suite": "gws-conformance", "version": package_version(),
-           "profile": load_profile(config.profile_path).name, "hypothesis_seed": seed}
+    members["target.json"] = json.dumps(target, indent=2).encode("utf-8")
     members["run.json"] = json.dumps(run, indent=2).encode("utf-8")
     return members
 
@@ -55,8 +56,14 @@ def manifest(members: dict[str, bytes]) -> str:
     return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(members.items()))
 
 
-def write_bundle(config: Config, path: Path, seed: int | None = None) -> Path:
-    members = bundle_members(config, seed)
+def write_bundle(
+    report_dir: Path,
+    path: Path,
+    target: Mapping[str, Any],
+    run: Mapping[str, Any],
+    secrets: Iterable[str] = (),
+) -> Path:
+    members = bundle_members(report_dir, target, run, secrets)
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(members.items()):

@@ -301,7 +301,7 @@ class _App:
             body = await self.json_object(request)
         except BodyError:
             body = _NOT_PARSED
-        return self.outcome(self.engine.channel_operation(user_id, channel, body))  # type: ignore[arg-type]
+        return self.outcome(self.engine.channel_operation(user_id, channel, body))
 
     # -- customer routes (GMS Chat API v2, form-encoded, no agent auth) ---------------------------
 

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
@@ -35,6 +36,8 @@ from conformance.simulator.chat import (
 from conformance.simulator.limits import EVENT_UNITS, MAX_LIVE_CHATS, MAX_STORED_UNITS
 from conformance.simulator.validation import Refusal
 
+Json = dict[str, Any]  # a JSON object: a reply body, a notification's data, a request body
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -42,12 +45,12 @@ class Outgoing:
 
     user_id: str
     channel: Channel
-    data: dict
+    data: Json
 
 
 @dataclass(frozen=True)
 class Outcome:
-    body: dict
+    body: Json
     notifications: list[Outgoing]
 
 
@@ -90,7 +93,7 @@ class Core:
         self.stored_units = 0  # the sum of every kept chat's units
 
     # ---- bodies -------------------------------------------------------------------------------
-    def ok(self, **fields: object) -> dict:
+    def ok(self, **fields: object) -> Json:
         return {"statusCode": self.profile.code(Status.SUCCESS), **fields}
 
     def refused(self, refusal: Refusal) -> Outcome:
@@ -200,7 +203,7 @@ class Core:
 
     def interaction(
         self, chat: Chat, member: Member, capabilities: frozenset[Operation] | None = None
-    ) -> dict:
+    ) -> Json:
         caps = self.capabilities(self.position(chat, member)) if capabilities is None else capabilities
         return {
             "id": chat.interaction_id,
@@ -218,14 +221,14 @@ class Core:
         chat: Chat,
         member: Member,
         capabilities: frozenset[Operation] | None = None,
-    ) -> dict:
+    ) -> Json:
         return {
             "messageType": self.profile.wire(MessageType.INTERACTION_STATE_CHANGED),
             "notificationType": self.profile.wire(notice),
             "interaction": self.interaction(chat, member, capabilities),
         }
 
-    def message_log(self, notice: NotificationType, chat: Chat, events: list[Event]) -> dict:
+    def message_log(self, notice: NotificationType, chat: Chat, events: list[Event]) -> Json:
         return {
             "messageType": self.profile.wire(MessageType.MESSAGE_LOG_UPDATED),
             "notificationType": self.profile.wire(notice),
@@ -272,7 +275,7 @@ class Core:
                         for e in events
                     )
 
-    def _to(self, member: Member, data: dict) -> Outgoing:
+    def _to(self, member: Member, data: Json) -> Outgoing:
         return Outgoing(member.user_id, Channel.INTERACTIONS, data)
 
     def _accepted(self, chat: Chat, member: Member) -> list[Outgoing]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hmac
 
-from conformance.protocol import ChannelState, Field, MessageType, Operation, Status
+from conformance.protocol import Channel, ChannelState, Field, MessageType, Operation, Status
 from conformance.simulator.accounts import AgentAccount
 from conformance.simulator.chat import Role
-from conformance.simulator.core import Channel, Outcome, Outgoing
+from conformance.simulator.core import Outcome, Outgoing
 from conformance.simulator.customer_side import CustomerSide
 from conformance.simulator.operations import InteractionOperations
 from conformance.simulator.validation import Refusal, check_string, invalid

@@ -16,10 +16,10 @@ from conformance.protocol import (
     Visibility,
 )
 from conformance.simulator.chat import Chat, Member, Role, Sender
-from conformance.simulator.core import Core, Outcome, Outgoing
+from conformance.simulator.core import Core, Json, Outcome, Outgoing
 from conformance.simulator.validation import Refusal, check_event_id, check_string, invalid, missing
 
-Handler = Callable[[Chat, Member, dict, list[Outgoing]], dict]
+Handler = Callable[[Chat, Member, Json, list[Outgoing]], Json]
 _TYPING = (ChatMessageType.TYPING_STARTED, ChatMessageType.TYPING_STOPPED)
 _OWNER_CONSULTING = (Position.OWNER_CONSULTANT_INVITED, Position.OWNER_CONSULTANT_JOINED)
 
@@ -58,7 +58,7 @@ class InteractionOperations(Core):
         except Refusal as refusal:
             return self.refused(refusal)
 
-    def operation_of(self, body: dict, known: tuple[Operation, ...]) -> Operation:
+    def operation_of(self, body: Json, known: tuple[Operation, ...]) -> Operation:
         name = self.profile.wire(Field.OPERATION)
         if name not in body:
             raise missing(name)
@@ -98,7 +98,7 @@ class InteractionOperations(Core):
         }
 
     # ---- the operations: each validates everything first, then changes the chat -----------------
-    def _accept(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _accept(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         name = self.profile.wire(Field.NICKNAME)
         nickname = member.sender.nickname
         if name in body:
@@ -115,7 +115,7 @@ class InteractionOperations(Core):
         self.tell(chat, before, out)
         return self.ok()
 
-    def _reject(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _reject(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         before = self.snapshot(chat)
         self.withdraw(chat, member)
         if "reoffer-to-rejecter" in self.faults:
@@ -124,7 +124,7 @@ class InteractionOperations(Core):
         self.tell(chat, before, out, silent)
         return self.ok()
 
-    def _send_message(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _send_message(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         name = self.profile.wire(Field.TEXT)
         if name not in body:
             raise (invalid(name, "absent") if "missing-text-is-invalid" in self.faults else missing(name))
@@ -139,7 +139,7 @@ class InteractionOperations(Core):
         self._say(chat, member, ChatMessageType.TEXT, out, text)
         return self.ok()
 
-    def _send_notification(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _send_notification(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         name = self.profile.wire(Field.NOTIFICATION)
         if name not in body:
             raise missing(name)
@@ -165,7 +165,7 @@ class InteractionOperations(Core):
         self.add_event(chat, kind, member.sender, visibility, text)
         self.tell(chat, before, out)
 
-    def _transfer(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _transfer(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         agent_field, skill_field = self.profile.wire(Field.AGENT_ID), self.profile.wire(Field.SKILL)
         if agent_field not in body and skill_field not in body:
             raise missing(f"{agent_field} or {skill_field}")
@@ -209,7 +209,7 @@ class InteractionOperations(Core):
         if not self.agents[target].ready:
             raise invalid(name, "the agent is not Ready")
 
-    def _stop_processing(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _stop_processing(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         before = self.snapshot(chat)
         member.role = Role.COMPLETED
         if "stop-not-told" not in self.faults:
@@ -225,7 +225,7 @@ class InteractionOperations(Core):
         self.tell(chat, before, out)
         return self.ok()
 
-    def _request_chat_history(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _request_chat_history(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         if "consultant-history-refused" in self.faults and member.role is Role.CONSULTANT:
             raise Refusal(Status.INVALID_PARAMETER, "RequestChatHistory is not possible now")
         name = self.profile.wire(Field.EVENT_ID)
@@ -238,7 +238,7 @@ class InteractionOperations(Core):
         out.append(self._to(member, self.message_log(NotificationType.CHAT_HISTORY, chat, events)))
         return self.ok()
 
-    def _initiate_consultation(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _initiate_consultation(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         name = self.profile.wire(Field.AGENT_ID)
         if name not in body:
             raise missing(name)
@@ -250,7 +250,7 @@ class InteractionOperations(Core):
         self.tell(chat, before, out)
         return self.ok()
 
-    def _complete_transfer(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _complete_transfer(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         consultant = self._joined_consultant(chat)
         before = self.snapshot(chat)
         joined = (ChatMessageType.PARTICIPANT_JOINED, consultant.sender)
@@ -266,7 +266,7 @@ class InteractionOperations(Core):
         self.tell(chat, before, out)
         return self.ok()
 
-    def _complete_conference(self, chat: Chat, member: Member, body: dict, out: list[Outgoing]) -> dict:
+    def _complete_conference(self, chat: Chat, member: Member, body: Json, out: list[Outgoing]) -> Json:
         consultant = self._joined_consultant(chat)
         before = self.snapshot(chat)
         consultant.role, consultant.visibility = Role.CONFERENCE, Visibility.ALL

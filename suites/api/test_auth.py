@@ -7,8 +7,11 @@ import re
 
 import pytest
 
-from conformance import expect
-from conformance.protocol import Operation, Status
+from conformance.api import (
+    Operation,
+    Status,
+    expect,
+)
 
 USER_FIELDS = ("id", "userName", "firstName", "lastName", "uri")
 LEAKS = re.compile(r"Traceback|\bFile \"|\.py\b|/usr/|/home/|site-packages|\bat [\w.$]+\(", re.I)
@@ -22,8 +25,10 @@ async def test_me_with_valid_credentials_returns_the_user(agent_a, paths):
     expect.that(isinstance(user, dict), "AUTH-01", "a user object", reply.body)
     missing = [k for k in USER_FIELDS if not isinstance(user.get(k), str) or not user.get(k)]
     expect.that(not missing, "AUTH-01", f"user with non-empty string {', '.join(USER_FIELDS)}", user)
-    expect.that(user["userName"] == agent_a.spec.username, "AUTH-01", agent_a.spec.username, user["userName"])
-    expect.that(user["id"] == agent_a.spec.id, "AUTH-01", f"id {agent_a.spec.id}", user["id"])
+    expect.that(
+        user["userName"] == agent_a.account.username, "AUTH-01", agent_a.account.username, user["userName"]
+    )
+    expect.that(user["id"] == agent_a.account.id, "AUTH-01", f"id {agent_a.account.id}", user["id"])
 
 
 def _endpoints(paths, interaction_id: str) -> list[tuple[str, str]]:
@@ -42,9 +47,9 @@ def _endpoints(paths, interaction_id: str) -> list[tuple[str, str]]:
 async def test_every_endpoint_with_bad_credentials_answers_401(who, accepted_chat, paths, profile):
     agent = accepted_chat.owner
     credentials = (
-        (agent.spec.username, "not-" + agent.spec.password)
+        (agent.account.username, "not-" + agent.account.password)
         if who == "wrong-password"
-        else ("no-such-user-x", agent.spec.password)
+        else ("no-such-user-x", agent.account.password)
     )
     body = json.dumps(agent.client.body(Operation.SEND_MESSAGE, {"text": "x"})).encode()
     since = agent.notifications.mark()
@@ -109,9 +114,9 @@ def _reveals(text: str, others: list[str]) -> str | None:
 @pytest.mark.requirement("AUTH-04")
 async def test_auth_error_bodies_reveal_nothing(agent_a, agents, paths, target, profile):
     limit = profile.limits.max_auth_error_body_bytes
-    others = [a.spec.username for a in agents if a.spec.username != agent_a.spec.username]
+    others = [a.account.username for a in agents if a.account.username != agent_a.account.username]
     replies = [
-        await agent_a.client.get(paths.me, auth=(agent_a.spec.username, "wrong-password")),
+        await agent_a.client.get(paths.me, auth=(agent_a.account.username, "wrong-password")),
         await agent_a.client.get(paths.me, auth=("no-such-user-x", "wrong-password")),
         await agent_a.client.get(paths.interactions, auth="none"),
     ]

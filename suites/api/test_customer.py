@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.customer import CHAT_ENDED, SECURE_KEY, USER_ID, messages_of
-from conformance.protocol import ChatMessageType, ParticipantType, Status, Visibility
+from conformance.api import (
+    CHAT_ENDED,
+    SECURE_KEY,
+    USER_ID,
+    ChatMessageType,
+    ParticipantType,
+    Status,
+    Visibility,
+    expect,
+    match,
+    messages_of,
+)
 
 
 @pytest.mark.requirement("CUSTOMER-01")

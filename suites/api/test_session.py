@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.actors import Agent, AgentSpec
-from conformance.notifications import INTERACTION
-from conformance.protocol import Channel, ChannelState, Field, Operation, Status
+from conformance.api import (
+    INTERACTION,
+    TAG_KEY,
+    Agent,
+    AgentAccount,
+    Channel,
+    ChannelState,
+    Field,
+    Operation,
+    Status,
+    expect,
+    match,
+)
 
 
 @pytest.mark.requirement("SESSION-01")
@@ -38,9 +47,9 @@ async def test_start_session_twice_and_ready_not_ready_are_confirmed(agent_c, pa
 @pytest.mark.requirement("SESSION-01")
 async def test_ready_on_a_fresh_session_is_confirmed(target, transcript, profile):
     # Its own session and Bayeux client (not the shared agents), so a missing confirmation fails here.
-    spec = target.agents[-1]
+    account = target.agents[-1]
     agent = Agent(
-        AgentSpec(spec.username, spec.password, spec.id, tuple(spec.skills)),
+        AgentAccount(account.username, account.password, account.id, tuple(account.skills)),
         profile,
         transcript,
         target.timeout_s,
@@ -69,32 +78,19 @@ async def test_ready_on_a_fresh_session_is_confirmed(target, transcript, profile
 
 
 @pytest.mark.requirement("SESSION-02")
-async def test_not_ready_agent_is_not_invited_until_ready(agent_c, start_chat, profile):
+async def test_not_ready_agent_is_not_invited_until_ready(agent_c, chats, profile):
     agent = agent_c
-    expect.success(await agent.client.set_not_ready(), "SESSION-01")
-    try:
-        since = agent.notifications.mark()
-        chat = await start_chat(route_to=agent, wait=False)
-        # Barrier without becoming Ready: a second NotReady and its echo come after any invitation.
-        mark = agent.notifications.mark()
-        expect.success(await agent.client.set_not_ready(), "SESSION-01")
-        echo = await expect.notification(
-            agent,
-            "SESSION-01",
-            match.channel_state(profile, ChannelState.NOT_READY),
-            "ChannelStateChanged NotReady",
-            since=mark,
-        )
-        stray = [
-            n
-            for n in agent.notifications.since(since, echo.seq)
-            if match.status_change(profile, None, user_data=chat.tag_pair)(n) is None
-        ]
-        expect.that(not stray, "SESSION-02", "no invitation while NotReady", [n.brief() for n in stray])
-        expect.success(await agent.client.set_ready(), "SESSION-01")
-        chat.id = await agent.wait_invitation(chat.tag)
-    finally:
-        await agent.client.set_ready()
+    await chats.set_ready(agent, False)
+    tag = chats.new_tag()
+    since = agent.notifications.mark()
+    customer = await chats.customer(tag, agent)
+    # A barrier that keeps the agent NotReady: its echo comes after any invitation.
+    until = await agent.barrier(requirement="SESSION-01", ready=False)
+    invited = match.status_change(profile, None, user_data=(TAG_KEY, tag))
+    stray = [n.brief() for n in agent.notifications.since(since, until) if invited(n) is None]
+    expect.that(not stray, "SESSION-02", "no invitation while NotReady", stray)
+    await chats.set_ready(agent, True)
+    chats.adopt(await agent.wait_invitation(tag), tag, customer, agent)
 
 
 @pytest.mark.requirement("SESSION-03")

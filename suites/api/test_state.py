@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from conformance import expect, match
-from conformance.notifications import INTERACTION, NOTIFICATION_TYPE
-from conformance.protocol import (
+from conformance.api import (
+    INTERACTION,
     INTERACTION_OPERATIONS,
+    NOTIFICATION_TYPE,
     ChatMessageType,
     NotificationType,
     Operation,
     Position,
     State,
     Status,
+    expect,
+    match,
 )
 
 NOT_VALID = {Status.INVALID_PARAMETER}
 GONE = {Status.INVALID_PARAMETER, Status.NOT_FOUND}
 
 
-def status_changes(agent, profile, chat_id: str, since: int = 0) -> list[tuple[str, frozenset[str]]]:
+def status_changes(agent, profile, chat_id: str, since: int = 0) -> list[tuple[Any, frozenset[Any]]]:
     """(state, capabilities) of every StatusChange the agent received about the chat, in order."""
-    out = []
+    out: list[tuple[Any, frozenset[Any]]] = []
     for n in agent.notifications.about(chat_id, since):
         if n.data.get(NOTIFICATION_TYPE) == profile.wire(NotificationType.STATUS_CHANGE):
             inter = n.data.get(INTERACTION) or {}
@@ -98,7 +102,9 @@ async def test_status_changes_walk_the_table_through_a_rejected_consultation(acc
     # Raw steps (not the consultation fixtures), so that a wrong StatusChange fails here, not in a setup.
     chat, owner, consultant = accepted_chat, accepted_chat.owner, agent_b
     mark = owner.notifications.mark()
-    reply = await owner.client.perform(chat.id, Operation.INITIATE_CONSULTATION, agent_id=consultant.spec.id)
+    reply = await owner.client.perform(
+        chat.id, Operation.INITIATE_CONSULTATION, agent_id=consultant.account.id
+    )
     expect.success(reply, "STATE-03")
     await wait_status(
         owner, profile, chat.id, "STATE-01", mark, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED
@@ -143,12 +149,12 @@ async def refuse_outside(agent, chat_id: str, position: Position, profile, spare
 
 @pytest.mark.requirement("STATE-02")
 async def test_invited_agent_operation_outside_capabilities_is_refused(invited_chat, agent_c, profile):
-    await refuse_outside(invited_chat.owner, invited_chat.id, Position.INVITED, profile, agent_c.spec.id)
+    await refuse_outside(invited_chat.owner, invited_chat.id, Position.INVITED, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-02")
 async def test_owner_operation_outside_capabilities_is_refused(accepted_chat, agent_c, profile):
-    await refuse_outside(accepted_chat.owner, accepted_chat.id, Position.OWNER, profile, agent_c.spec.id)
+    await refuse_outside(accepted_chat.owner, accepted_chat.id, Position.OWNER, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-02")
@@ -156,8 +162,8 @@ async def test_owner_with_consultant_invited_operation_outside_capabilities_is_r
     consultation_invited, agent_c, profile
 ):
     chat = consultation_invited
-    await refuse_outside(chat.owner, chat.id, Position.OWNER_CONSULTANT_INVITED, profile, agent_c.spec.id)
-    await refuse_outside(chat.consultant, chat.id, Position.INVITED, profile, agent_c.spec.id)
+    await refuse_outside(chat.owner, chat.id, Position.OWNER_CONSULTANT_INVITED, profile, agent_c.account.id)
+    await refuse_outside(chat.consultant, chat.id, Position.INVITED, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-02")
@@ -165,14 +171,14 @@ async def test_owner_and_consultant_operation_outside_capabilities_is_refused(
     consultation_joined, agent_c, profile
 ):
     chat = consultation_joined
-    await refuse_outside(chat.owner, chat.id, Position.OWNER_CONSULTANT_JOINED, profile, agent_c.spec.id)
-    await refuse_outside(chat.consultant, chat.id, Position.CONSULTANT, profile, agent_c.spec.id)
+    await refuse_outside(chat.owner, chat.id, Position.OWNER_CONSULTANT_JOINED, profile, agent_c.account.id)
+    await refuse_outside(chat.consultant, chat.id, Position.CONSULTANT, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-02")
 async def test_conference_member_operation_outside_capabilities_is_refused(conference, agent_c, profile):
     for agent in (conference.owner, conference.consultant):
-        await refuse_outside(agent, conference.id, Position.CONFERENCE_MEMBER, profile, agent_c.spec.id)
+        await refuse_outside(agent, conference.id, Position.CONFERENCE_MEMBER, profile, agent_c.account.id)
 
 
 # ---- STATE-03: every capability succeeds with valid parameters ------------------------------------
@@ -200,33 +206,35 @@ async def allowed_succeed(
 @pytest.mark.requirement("STATE-03")
 async def test_invited_agent_accept_succeeds(invited_chat, agent_c, profile):
     chat = invited_chat
-    await allowed_succeed(chat.owner, chat.id, Position.INVITED, [Operation.ACCEPT], profile, agent_c.spec.id)
+    await allowed_succeed(
+        chat.owner, chat.id, Position.INVITED, [Operation.ACCEPT], profile, agent_c.account.id
+    )
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_owner_capabilities_succeed(accepted_chat, agent_c, profile):
     chat = accepted_chat
-    await allowed_succeed(chat.owner, chat.id, Position.OWNER, IN_TURN, profile, agent_c.spec.id)
+    await allowed_succeed(chat.owner, chat.id, Position.OWNER, IN_TURN, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_owner_with_consultant_invited_capabilities_succeed(consultation_invited, agent_c, profile):
     chat, position = consultation_invited, Position.OWNER_CONSULTANT_INVITED
-    await allowed_succeed(chat.owner, chat.id, position, KEEPS_POSITION, profile, agent_c.spec.id)
+    await allowed_succeed(chat.owner, chat.id, position, KEEPS_POSITION, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_consultant_capabilities_succeed(consultation_joined, agent_c, profile):
     chat, position = consultation_joined, Position.OWNER_CONSULTANT_JOINED
-    await allowed_succeed(chat.owner, chat.id, position, KEEPS_POSITION, profile, agent_c.spec.id)
-    await allowed_succeed(chat.consultant, chat.id, Position.CONSULTANT, IN_TURN, profile, agent_c.spec.id)
+    await allowed_succeed(chat.owner, chat.id, position, KEEPS_POSITION, profile, agent_c.account.id)
+    await allowed_succeed(chat.consultant, chat.id, Position.CONSULTANT, IN_TURN, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-03")
 async def test_conference_member_capabilities_succeed(conference, agent_c, profile):
     chat, position = conference, Position.CONFERENCE_MEMBER
-    await allowed_succeed(chat.consultant, chat.id, position, KEEPS_POSITION, profile, agent_c.spec.id)
-    await allowed_succeed(chat.owner, chat.id, position, IN_TURN, profile, agent_c.spec.id)
+    await allowed_succeed(chat.consultant, chat.id, position, KEEPS_POSITION, profile, agent_c.account.id)
+    await allowed_succeed(chat.owner, chat.id, position, IN_TURN, profile, agent_c.account.id)
 
 
 @pytest.mark.requirement("STATE-03")
@@ -235,17 +243,16 @@ async def test_after_customer_left_capabilities_succeed(accepted_chat, agent_c, 
     mark = owner.notifications.mark()
     await chat.customer.disconnect()
     await wait_status(owner, profile, chat.id, "STATE-01", mark, State.PROCESSING, Position.CUSTOMER_LEFT)
-    await allowed_succeed(owner, chat.id, Position.CUSTOMER_LEFT, IN_TURN, profile, agent_c.spec.id)
+    await allowed_succeed(owner, chat.id, Position.CUSTOMER_LEFT, IN_TURN, profile, agent_c.account.id)
 
 
 # ---- STATE-04 / STATE-05 ---------------------------------------------------------------------------
 
 
 @pytest.mark.requirement("STATE-04")
-async def test_rejected_chat_is_never_offered_again_to_the_rejecter(start_chat, agent_a, agent_b, profile):
-    chat = await start_chat(
-        route_to=agent_a, then_skill=agent_b.spec.skills[0] if agent_b.spec.skills else None
-    )
+async def test_rejected_chat_is_never_offered_again_to_the_rejecter(chats, agent_a, agent_b, profile):
+    skill = agent_b.account.skills[0] if agent_b.account.skills else None
+    chat = await chats.invited(agent_a, skill, first=None)
     await agent_a.reject(chat.id)  # its Completed: REJECT-01
     since = agent_a.notifications.mark()
     await agent_b.wait_invitation(chat.tag, requirement="STATE-04")
@@ -271,6 +278,6 @@ async def test_after_completed_nothing_arrives_and_every_operation_fails(
     await chat.customer.send("after the consultant left")
     await chat.owner.send_message(chat.id, "the owner goes on")
     for op in INTERACTION_OPERATIONS:
-        reply = await consultant.client.perform(chat.id, op, **valid_fields(op, profile, agent_c.spec.id))
+        reply = await consultant.client.perform(chat.id, op, **valid_fields(op, profile, agent_c.account.id))
         expect.failure(reply, "STATE-05", GONE, profile)
     await expect.nothing_about(consultant, chat.id, "STATE-05", since=since)

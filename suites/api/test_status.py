@@ -6,9 +6,15 @@ import json
 
 import pytest
 
-from conformance import expect
-from conformance.client import AgentClient, Reply, RequestHung
-from conformance.protocol import Field, Operation, Status
+from conformance.api import (
+    AgentClient,
+    Field,
+    Operation,
+    Reply,
+    RequestHung,
+    Status,
+    expect,
+)
 
 MISSING, INVALID, NOT_FOUND = Status.MISSING_PARAMETER, Status.INVALID_PARAMETER, Status.NOT_FOUND
 
@@ -195,14 +201,14 @@ async def test_unknown_path_or_method_fails_with_not_found(where, accepted_chat,
 async def test_bad_credentials_decide_before_csrf_and_body(accepted_chat, paths):
     agent = accepted_chat.owner
     # The premise, AUTH-02's: wrong Basic credentials get 401 even with the valid session cookie.
-    plain = await agent.client.request("GET", paths.me, auth=(agent.spec.username, "wrong-password"))
+    plain = await agent.client.request("GET", paths.me, auth=(agent.account.username, "wrong-password"))
     expect.that(plain.http_status == 401, "AUTH-02", "HTTP 401 for a wrong password", plain.http_status)
     reply = await agent.client.request(
         "POST",
         paths.interaction(accepted_chat.id),
         b"[not json",
         csrf=False,
-        auth=(agent.spec.username, "wrong-password"),
+        auth=(agent.account.username, "wrong-password"),
     )
     expect.that(reply.http_status == 401, "STATUS-03", "HTTP 401", reply.http_status)
 
@@ -313,7 +319,7 @@ async def test_refused_operations_change_nothing(accepted_chat, agent_a, profile
         (Operation.ACCEPT, {}, "ACCEPT-04"),
         (Operation.REJECT, {}, "REJECT-03"),
         (Operation.COMPLETE_CONFERENCE, {}, "COMPLETE-CONFERENCE-03"),
-        (Operation.TRANSFER, {"agent_id": agent.spec.id}, "TRANSFER-04"),
+        (Operation.TRANSFER, {"agent_id": agent.account.id}, "TRANSFER-04"),
         (Operation.INITIATE_CONSULTATION, {"agent_id": "no-such-agent-0"}, "CONSULT-04"),
         (Operation.SEND_NOTIFICATION, {"notification": "Dancing"}, "TYPING-02"),
         (Operation.REQUEST_CHAT_HISTORY, {"event_id": -1}, "HISTORY-03"),

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect
-from conformance import match as m
-from conformance.actors import Agent
-from conformance.protocol import ChatMessageType, Operation, Position, Profile, State, Status, Visibility
-from suites.flows.steps import (
+from conformance.api import (
+    Agent,
     ChatBook,
+    ChatMessageType,
+    Operation,
+    Position,
+    Profile,
+    State,
+    Status,
+    Visibility,
     customer_sees,
-    exactly,
+    expect,
     member_stops,
     party_left,
     status,
-    texts_of,
+    texts,
     whole_chat_checks,
+)
+from conformance.api import (
+    match as m,
 )
 
 TEXT, JOINED, LEFT = (
@@ -45,8 +52,10 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await a.initiate_consultation(cid, b.id)
     await b.wait_invitation(chat.tag, requirement="CONSULT-01", since=since_b)
-    await exactly(b, cid, "CONSULT-01", since_b, [status(p, cid, Position.INVITED)], "the invitation")
-    await exactly(
+    await expect.exactly_in_order(
+        b, cid, "CONSULT-01", since_b, [status(p, cid, Position.INVITED)], "the invitation"
+    )
+    await expect.exactly_in_order(
         a, cid, "CONSULT-01", since_a, [status(p, cid, Position.OWNER_CONSULTANT_INVITED)], "initiate"
     )
     # The consultant is invited: a single-step Transfer is not among the owner's capabilities.
@@ -55,11 +64,11 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     third = next((x for x in chats.agents if x not in (a, b)), b)
     refused = await a.client.perform(cid, Operation.TRANSFER, agent_id=third.id)
     expect.failure(refused, "STATE-02", Status.INVALID_PARAMETER, p)
-    await exactly(a, cid, "STATE-02", since_a, [], "a refused Transfer")
+    await expect.exactly_in_order(a, cid, "STATE-02", since_a, [], "a refused Transfer")
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.accept(cid, nickname=b.name, requirement="CONSULT-02")
     # CONSULT-02 judges the order; the capabilities the consultant gets are ACCEPT-01's (and STATE-01's).
-    accepted, _, _ = await exactly(
+    accepted, _, _ = await expect.exactly_in_order(
         b,
         cid,
         "CONSULT-02",
@@ -69,7 +78,7 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     )
     why = status(p, cid, Position.CONSULTANT)(accepted)
     expect.that(why is None, "ACCEPT-01", "the consultant's StatusChange: consultant capabilities", why)
-    await exactly(
+    await expect.exactly_in_order(
         a,
         cid,
         "CONSULT-02",
@@ -84,10 +93,10 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
     # The consultant joined: its RequestChatHistory is one of its capabilities (STATE-03).
     consultant_view = await b.request_history(cid, requirement="STATE-03")
     expect.that(
-        texts_of(p, consultant_view) == ["customer 1", "agent 1"],
+        texts(p, consultant_view) == ["customer 1", "agent 1"],
         "HISTORY-01",
         "the consultant's history holds the conversation so far",
-        texts_of(p, consultant_view),
+        texts(p, consultant_view),
     )
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.send_message(cid, "private from the consultant")
@@ -98,14 +107,14 @@ async def _consult(chats: ChatBook, a: Agent, b: Agent, p: Profile) -> tuple[str
         m.new_message(p, cid, TYPING, visibility=AGENTS),
         m.new_message(p, cid, TEXT, "customer 2", visibility=ALL),
     ]
-    await exactly(b, cid, "MESSAGE-04", since_b, private, "the consultant's private messages")
-    await exactly(a, cid, "MESSAGE-04", since_a, private, "the consultant's private messages")
+    await expect.exactly_in_order(b, cid, "MESSAGE-04", since_b, private, "the consultant's private messages")
+    await expect.exactly_in_order(a, cid, "MESSAGE-04", since_a, private, "the consultant's private messages")
     return cid, chats
 
 
 async def _private_kept(chats: ChatBook, p: Profile) -> None:
     """CUSTOMER-02: nothing of visibility Agents in the customer's transcript."""
-    seen = await chats.made[-1].customer.transcript_messages()
+    seen = await chats.made[-1].customer.chat_messages()
     leaked = [x for x in seen if x.get("visibility") != p.wire(ALL) or "private" in str(x.get("text"))]
     expect.that(not leaked, "CUSTOMER-02", "no consultation event in the customer's transcript", leaked)
 
@@ -134,7 +143,7 @@ async def test_chat_through_consultation_and_conference_to_its_end_keeps_every_v
 
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await a.complete_conference(cid)
-    await exactly(
+    await expect.exactly_in_order(
         a,
         cid,
         "COMPLETE-CONFERENCE-01",
@@ -146,7 +155,7 @@ async def test_chat_through_consultation_and_conference_to_its_end_keeps_every_v
         ],
         "the conference, as the owner sees it",
     )
-    await exactly(
+    await expect.exactly_in_order(
         b, cid, "COMPLETE-CONFERENCE-01", since_b, [m.participants_updated(p, cid)], "the conference"
     )
     await customer_sees(customer, p, "COMPLETE-CONFERENCE-01", JOINED, nickname=b.name)
@@ -159,8 +168,8 @@ async def test_chat_through_consultation_and_conference_to_its_end_keeps_every_v
         m.new_message(p, cid, TEXT, text, visibility=ALL)
         for text in ("customer 3", "agent 3", "consultant 3")
     ]
-    await exactly(a, cid, "COMPLETE-CONFERENCE-02", since_a, three, "messages from all three")
-    await exactly(b, cid, "COMPLETE-CONFERENCE-02", since_b, three, "messages from all three")
+    await expect.exactly_in_order(a, cid, "COMPLETE-CONFERENCE-02", since_a, three, "messages from all three")
+    await expect.exactly_in_order(b, cid, "COMPLETE-CONFERENCE-02", since_b, three, "messages from all three")
     await customer_sees(customer, p, "COMPLETE-CONFERENCE-02", TEXT, "consultant 3", b.name)
 
     await member_stops(p, a, b, cid, ALL, "the other member's stop")
@@ -172,7 +181,9 @@ async def test_chat_through_consultation_and_conference_to_its_end_keeps_every_v
 
     since_a = a.notifications.mark()
     await a.stop(cid)
-    await exactly(a, cid, "STOP-01", since_a, [status(p, cid, Position.COMPLETED)], "the last stop")
+    await expect.exactly_in_order(
+        a, cid, "STOP-01", since_a, [status(p, cid, Position.COMPLETED)], "the last stop"
+    )
     await customer_sees(customer, p, "STOP-02", LEFT, nickname=a.name)
     expect.that(customer.client.chat_ended, "STOP-02", "chatEnded once the last agent stopped", False)
 
@@ -184,14 +195,14 @@ async def test_two_step_transfer_new_owner_continues_with_the_whole_history(chat
     a, b, p = agent_a, agent_b, profile
     cid, _ = await _consult(chats, a, b, p)
     customer = chats.made[-1].customer
-    before = await customer.transcript_messages()
+    before = await customer.chat_messages()
 
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await a.complete_transfer(cid)
-    await exactly(
+    await expect.exactly_in_order(
         a, cid, "COMPLETE-TRANSFER-01", since_a, [status(p, cid, Position.COMPLETED)], "its transfer"
     )
-    await exactly(
+    await expect.exactly_in_order(
         b,
         cid,
         "COMPLETE-TRANSFER-01",
@@ -200,7 +211,7 @@ async def test_two_step_transfer_new_owner_continues_with_the_whole_history(chat
         "the initiator's departure",
     )
     await customer_sees(customer, p, "COMPLETE-TRANSFER-02", LEFT, nickname=a.name)
-    after = (await customer.transcript_messages())[len(before) :]
+    after = (await customer.chat_messages())[len(before) :]
     kinds = [(x.get("type"), x.get("from", {}).get("nickname")) for x in after]
     expect.that(
         kinds == [(p.wire(JOINED), b.name), (p.wire(LEFT), a.name)],
@@ -215,9 +226,9 @@ async def test_two_step_transfer_new_owner_continues_with_the_whole_history(chat
     await b.send_message(cid, "new owner speaking")
     await customer_sees(customer, p, "MESSAGE-01", TEXT, "new owner speaking", b.name)
     history = await b.request_history(cid)
-    texts = texts_of(p, history)
+    said = texts(p, history)
     expect.that(
-        texts
+        said
         == [
             "customer 1",
             "agent 1",
@@ -228,10 +239,10 @@ async def test_two_step_transfer_new_owner_continues_with_the_whole_history(chat
         ],
         "HISTORY-01",
         "the new owner's history holds the whole conversation, consultation included, in order",
-        texts,
+        said,
     )
     await whole_chat_checks(p, cid, [a, b], customer, history, b.name)
-    await exactly(
+    await expect.exactly_in_order(
         b,
         cid,
         "ORDER-02",

@@ -9,25 +9,32 @@ from typing import Any
 
 import pytest
 
-from conformance import expect
-from conformance import match as m
-from conformance.actors import Agent
-from conformance.chat_checks import check_customer, check_history_complete, raise_first
-from conformance.protocol import ChatMessageType, Operation, Position, Profile, Visibility
-from suites.flows.steps import (
+from conformance.api import (
+    Agent,
     ChatBook,
+    ChatMessageType,
+    Operation,
+    Position,
+    Profile,
+    Visibility,
     accept_history,
+    check_customer,
+    check_history_complete,
     customer_sees,
-    exactly,
+    expect,
     indexes_of,
     member_stops,
-    nickname_of,
     party_checks,
     party_left,
+    raise_first,
+    sender_nickname,
     sole_holder_or_skip,
     status,
-    texts_of,
+    texts,
     whole_chat_checks,
+)
+from conformance.api import (
+    match as m,
 )
 
 TEXT, JOINED, LEFT = (
@@ -39,7 +46,7 @@ ALL, AGENTS = Visibility.ALL, Visibility.AGENTS
 
 
 def kinds(p: Profile, messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
-    return [(x.get("type"), nickname_of(x)) for x in messages]
+    return [(x.get("type"), sender_nickname(x)) for x in messages]
 
 
 async def _transfer_and_continue(chats: ChatBook, a: Agent, b: Agent, p: Profile, **target: str) -> None:
@@ -51,10 +58,14 @@ async def _transfer_and_continue(chats: ChatBook, a: Agent, b: Agent, p: Profile
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     requirement = "TRANSFER-02" if "skill" in target else "TRANSFER-01"
     # The initiator's StatusChange Completed is TRANSFER-01's, whichever the target.
-    expect.success(await a.client.perform(cid, Operation.TRANSFER, **target), requirement)
-    await exactly(a, cid, "TRANSFER-01", since_a, [status(p, cid, Position.COMPLETED)], "its transfer")
+    expect.success(await a.client.perform(cid, Operation.TRANSFER, None, **target), requirement)
+    await expect.exactly_in_order(
+        a, cid, "TRANSFER-01", since_a, [status(p, cid, Position.COMPLETED)], "its transfer"
+    )
     await b.wait_invitation(chat.tag, requirement=requirement, since=since_b)
-    await exactly(b, cid, requirement, since_b, [status(p, cid, Position.INVITED)], "the invitation")
+    await expect.exactly_in_order(
+        b, cid, requirement, since_b, [status(p, cid, Position.INVITED)], "the invitation"
+    )
     await customer.send("customer while transferred")
 
     history = accept_history(await b.accept(cid, nickname=b.name, requirement=requirement))
@@ -114,16 +125,18 @@ async def test_reject_reoffers_to_the_skill_agent_whose_history_is_intact(chats,
     ]
     expect.that(
         kinds(p, history) == want
-        and texts_of(p, history) == ["customer 1", "customer 2"]
+        and texts(p, history) == ["customer 1", "customer 2"]
         and indexes_of(history) == [1, 2, 3, 4],
         "REJECT-02",
         f"the new owner's history, nothing of the reject: {want}",
         list(zip(indexes_of(history), kinds(p, history), strict=True)),
     )
-    await exactly(a, cid, "STATE-04", since_a, [status(p, cid, Position.COMPLETED)], "never re-invited")
+    await expect.exactly_in_order(
+        a, cid, "STATE-04", since_a, [status(p, cid, Position.COMPLETED)], "never re-invited"
+    )
     await x.send_message(cid, "hello from the second agent")
     await customer_sees(customer, p, "MESSAGE-01", TEXT, "hello from the second agent", x.name)
-    seen = kinds(p, await customer.transcript_messages())
+    seen = kinds(p, await customer.chat_messages())
     expect.that(
         all(nick != a.name for _, nick in seen),
         "REJECT-02",
@@ -139,11 +152,15 @@ async def test_rejected_consultation_gives_the_owner_plain_capabilities(consulta
     assert b is not None
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.reject(cid)
-    await exactly(b, cid, "REJECT-01", since_b, [status(p, cid, Position.COMPLETED)], "its reject")
-    await exactly(a, cid, "CONSULT-03", since_a, [status(p, cid, Position.OWNER)], "the consultant's reject")
+    await expect.exactly_in_order(
+        b, cid, "REJECT-01", since_b, [status(p, cid, Position.COMPLETED)], "its reject"
+    )
+    await expect.exactly_in_order(
+        a, cid, "CONSULT-03", since_a, [status(p, cid, Position.OWNER)], "the consultant's reject"
+    )
     await a.send_message(cid, "back to you")
     await customer_sees(chat.customer, p, "MESSAGE-01", TEXT, "back to you")
-    nicks = {nick for _, nick in kinds(p, await chat.customer.transcript_messages())}
+    nicks = {nick for _, nick in kinds(p, await chat.customer.chat_messages())}
     expect.that(b.name not in nicks, "CUSTOMER-02", "the customer sees nothing of the consultation", nicks)
 
 
@@ -155,13 +172,13 @@ async def test_consultant_leaving_gives_the_owner_plain_capabilities(chats, agen
     since_a = a.notifications.mark()
     await b.send_message(cid, "private note")
     note = m.new_message(p, cid, TEXT, "private note", visibility=AGENTS)
-    await exactly(a, cid, "MESSAGE-04", since_a, [note], "the consultant's note")
+    await expect.exactly_in_order(a, cid, "MESSAGE-04", since_a, [note], "the consultant's note")
     await member_stops(p, a, b, cid, AGENTS, "the consultant's leave")
     full = await a.request_history(cid)
-    transcript = await chat.customer.transcript_messages()
+    customer_view = await chat.customer.chat_messages()
     raise_first(party_checks(p, cid, [a, b], full))
-    raise_first(check_customer(p, transcript, full))
-    leaked = [x for x in transcript if nickname_of(x) == b.name or x.get("text") == "private note"]
+    raise_first(check_customer(p, customer_view, full))
+    leaked = [x for x in customer_view if sender_nickname(x) == b.name or x.get("text") == "private note"]
     expect.that(not leaked, "CUSTOMER-02", "nothing of the consultation for the customer", leaked)
 
 
@@ -186,9 +203,11 @@ async def test_customer_leaving_withdraws_the_consultation_and_reduces_capabilit
     assert b is not None
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await chat.customer.disconnect()
-    await exactly(b, cid, "CUSTOMER-01", since_b, [status(p, cid, Position.COMPLETED)], "the withdrawal")
+    await expect.exactly_in_order(
+        b, cid, "CUSTOMER-01", since_b, [status(p, cid, Position.COMPLETED)], "the withdrawal"
+    )
     try:
-        await exactly(
+        await expect.exactly_in_order(
             a,
             cid,
             "CUSTOMER-01",
@@ -203,8 +222,10 @@ async def test_customer_leaving_withdraws_the_consultation_and_reduces_capabilit
     raise_first(check_history_complete(p, history, a.name))
     since_a = a.notifications.mark()
     await a.stop(cid)
-    await exactly(a, cid, "STOP-01", since_a, [status(p, cid, Position.COMPLETED)], "its stop")
-    await chat.customer.transcript_messages()  # a refresh: it tells chatEnded
+    await expect.exactly_in_order(
+        a, cid, "STOP-01", since_a, [status(p, cid, Position.COMPLETED)], "its stop"
+    )
+    await chat.customer.chat_messages()  # a refresh: it tells chatEnded
     expect.that(chat.customer.client.chat_ended, "STOP-02", "the chat has ended for the customer", False)
 
 
@@ -218,12 +239,14 @@ async def test_customer_leaving_a_consultation_leaves_both_agents_history_and_st
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await chat.customer.disconnect()
     left = party_left(p, cid, Position.CUSTOMER_LEFT)
-    await exactly(a, cid, "CUSTOMER-01", since_a, left, "the customer's leave")
-    await exactly(b, cid, "CUSTOMER-01", since_b, left, "the customer's leave")
+    await expect.exactly_in_order(a, cid, "CUSTOMER-01", since_a, left, "the customer's leave")
+    await expect.exactly_in_order(b, cid, "CUSTOMER-01", since_b, left, "the customer's leave")
     since_a, since_b = a.notifications.mark(), b.notifications.mark()
     await b.stop(cid)
-    await exactly(b, cid, "STOP-01", since_b, [status(p, cid, Position.COMPLETED)], "its stop")
-    await exactly(
+    await expect.exactly_in_order(
+        b, cid, "STOP-01", since_b, [status(p, cid, Position.COMPLETED)], "its stop"
+    )
+    await expect.exactly_in_order(
         a,
         cid,
         "STOP-01",

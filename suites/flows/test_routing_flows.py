@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect
-from conformance import match as m
-from conformance.actors import TAG_KEY
-from conformance.protocol import ChatMessageType, Position, State
-from suites.flows.steps import accept_history, barrier, customer_sees, exactly, sole_holder_or_skip, texts_of
+from conformance.api import (
+    TAG_KEY,
+    ChatMessageType,
+    Position,
+    State,
+    accept_history,
+    customer_sees,
+    expect,
+    sole_holder_or_skip,
+    texts,
+)
+from conformance.api import (
+    match as m,
+)
 
 
 @pytest.mark.requirement("SESSION-02")
@@ -22,7 +31,7 @@ async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agen
     since = a.notifications.mark()
     customer = await chats.customer(tag, a)
     await customer.send("while nobody is ready")
-    until = await barrier(a, ready=False, requirement="SESSION-02")
+    until = await a.barrier(requirement="SESSION-02", ready=False)
     invited = m.status_change(p, None, State.INVITED, user_data=(TAG_KEY, tag))
     early = [n.brief() for n in a.notifications.since(since, until) if invited(n) is None]
     expect.that(not early, "SESSION-02", "no invitation while the agent is NotReady", early)
@@ -31,10 +40,10 @@ async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agen
     cid = await a.wait_invitation(tag, requirement="SESSION-02", since=until)
     chats.adopt(cid, tag, customer, a)
     notes = await a.accept(cid, nickname=a.name)
-    texts = texts_of(p, accept_history(notes))
+    said = texts(p, accept_history(notes))
     # What the Accept history holds is ACCEPT-03's; SESSION-02's evidence is the invitation after Ready.
     wanted = ["while nobody is ready"]
-    expect.that(texts == wanted, "ACCEPT-03", "the queued chat's message in the history", texts)
+    expect.that(said == wanted, "ACCEPT-03", "the queued chat's message in the history", said)
     await a.send_message(cid, "sorry for the wait")
     await customer_sees(customer, p, "SESSION-02", ChatMessageType.TEXT, "sorry for the wait", a.name)
 
@@ -57,12 +66,12 @@ async def test_end_session_withdraws_a_pending_invitation_and_reroutes_it(chats,
     )
     await x.wait_invitation(chat.tag, requirement="SESSION-02", since=since_x)
     notes = await x.accept(cid, nickname=x.name)
-    texts = texts_of(p, accept_history(notes))
-    expect.that(texts == ["customer 1"], "ACCEPT-03", "the re-routed chat's history intact", texts)
+    said = texts(p, accept_history(notes))
+    expect.that(said == ["customer 1"], "ACCEPT-03", "the re-routed chat's history intact", said)
     await x.send_message(cid, "taking over")
     await customer_sees(chat.customer, p, "SESSION-02", ChatMessageType.TEXT, "taking over", x.name)
     await chats.set_ready(a, True)  # starts the session again (profile section 4)
-    await exactly(
+    await expect.exactly_in_order(
         a,
         cid,
         "STATE-04",

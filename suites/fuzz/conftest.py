@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conformance.strategies import BodyStrategies
+from conformance.api import BodyStrategies
 
 
 @pytest.fixture

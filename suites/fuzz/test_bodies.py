@@ -9,10 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import expect
-from conformance.client import Reply, RequestHung
-from conformance.protocol import Operation, Position
-from conformance.strategies import Case, Shape, errors_only
+from conformance.api import (
+    Case,
+    Operation,
+    Position,
+    Reply,
+    RequestHung,
+    Shape,
+    errors_only,
+    expect,
+)
 
 KEEPS_POSITION = (Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY)
 

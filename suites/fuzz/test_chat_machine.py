@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from conformance import expect
-from conformance.actors import TAG_KEY, Agent
-from conformance.chat_checks import check_agent, raise_first
-from conformance.notifications import NOTIFICATION_TYPE
-from conformance.protocol import (
+from conformance.api import (
     INTERACTION_OPERATIONS,
+    NOTIFICATION_TYPE,
+    TAG_KEY,
+    Agent,
+    ChatBook,
     ChatMessageType,
     Field,
     NotificationType,
@@ -33,8 +33,11 @@ from conformance.protocol import (
     Position,
     State,
     Status,
+    check_agent,
+    expect,
+    log_of,
+    raise_first,
 )
-from suites.flows.steps import ChatBook, barrier, log_of
 
 TAKING_PART = {
     Position.OWNER,
@@ -239,7 +242,7 @@ class ChatMachine(RuleBasedStateMachine):
         if not self.models:
             return
         for party in self.agents.values():
-            self.run(barrier(party, self.ready[party.name]))
+            self.run(party.barrier(ready=self.ready[party.name]))
         for chat in self.models:
             self._observe_invitations(chat)
             if chat.id is None:
@@ -303,7 +306,7 @@ async def test_random_operation_sequences_keep_states_and_order(
     class Configured(ChatMachine):
         def __init__(self) -> None:
             book_tag = f"{tag}-m{next(examples)}"
-            type(self).factory = ChatBook(target, transcript, agents, make_customer, book_tag)
+            type(self).factory = ChatBook(transcript, agents, make_customer, book_tag)
             super().__init__()
 
     # Sized from the hypothesis profile: dev and ci (up to 100 examples) explore at most 15 chats of

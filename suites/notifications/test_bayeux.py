@@ -10,19 +10,22 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import pytest_asyncio
 
-from conformance import expect, match
-from conformance.bayeux import (
+from conformance.api import (
     CONNECT,
     DISCONNECT,
     HANDSHAKE,
     LONG_POLLING,
     SUBSCRIBE,
     BayeuxClient,
+    Channel,
+    ChatMessageType,
+    Notification,
+    basic_header,
     error_code,
+    expect,
+    make_http,
+    match,
 )
-from conformance.client import basic_header, make_http
-from conformance.notifications import Notification
-from conformance.protocol import Channel, ChatMessageType
 
 Raw = Callable[..., BayeuxClient]
 
@@ -170,7 +173,7 @@ async def test_bayeux_handshake_without_session_is_refused(raw_bayeux):
 
 @pytest.mark.requirement("NOTIFY-02")
 async def test_bayeux_handshake_with_wrong_credentials_gets_401(raw_bayeux, agent_c):
-    client = raw_bayeux(headers={"Authorization": basic_header(agent_c.spec.username, "wrong-password")})
+    client = raw_bayeux(headers={"Authorization": basic_header(agent_c.account.username, "wrong-password")})
     response = await client.send(
         [client.message(HANDSHAKE, version="1.0", supportedConnectionTypes=[LONG_POLLING])]
     )

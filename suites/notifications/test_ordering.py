@@ -11,14 +11,26 @@ from typing import Any
 
 import pytest
 
-from conformance import expect, match
-from conformance.actors import Agent
-from conformance.bayeux import BayeuxClient
-from conformance.chat_checks import check_agent, check_customer, check_history_complete, raise_first
-from conformance.protocol import Channel, ChatMessageType, Operation, Position, Visibility
-from suites.flows.steps import chats, keeps_requirement, log_of, party_checks, profile, relabel, settle
-
-FIXTURES = (chats, profile)
+from conformance.api import (
+    Agent,
+    BayeuxClient,
+    Channel,
+    ChatMessageType,
+    Operation,
+    Position,
+    Visibility,
+    check_agent,
+    check_customer,
+    check_history_complete,
+    expect,
+    keeps_requirement,
+    log_of,
+    match,
+    party_checks,
+    raise_first,
+    relabel,
+    settle,
+)
 
 
 def _carries(n, requirement: str, check) -> None:
@@ -35,7 +47,7 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
     since = owner.notifications.mark()
     await agent_b.accept(chat.id, requirement="ORDER-01")
     # ORDER-01 judges the kinds and their order; what they carry is judged after, naming its own requirement.
-    _, joined, caps = await expect.sequence(
+    _, joined, caps = await expect.next_in_order(
         owner,
         chat.id,
         "ORDER-01",
@@ -58,7 +70,7 @@ async def test_consultation_round_each_agent_gets_profile_order(new_chat, agent_
         owner, "STOP-01", match.new_message(profile, chat.id, ChatMessageType.PARTICIPANT_LEFT),
         "the consultant's ParticipantLeft", since=since,
     )
-    _, left, caps = await expect.sequence(
+    _, left, caps = await expect.next_in_order(
         owner,
         chat.id,
         "ORDER-01",
@@ -99,7 +111,7 @@ async def test_messages_and_typing_both_ways_every_party_sees_one_history(new_ch
     violations = [
         *check_agent(profile, log_of(owner, chat.id), history, who=owner.name),
         *check_history_complete(profile, history, owner.name),
-        *check_customer(profile, await chat.customer.transcript_messages(), history),
+        *check_customer(profile, await chat.customer.chat_messages(), history),
     ]
     # The live stream's own order (ORDER-02) is reported before its agreement with the history.
     raise_first(sorted(violations, key=lambda v: v.requirement != "ORDER-02"))
@@ -143,7 +155,7 @@ async def test_concurrent_senders_in_five_chats_keep_every_order(chats, agent_a,
         history = await owner.request_history(chat.id)
         await settle(owner, member)
         raise_first(party_checks(profile, chat.id, [owner, member], history, "ORDER-04"))
-        raise_first(check_customer(profile, await chat.customer.transcript_messages(), history))
+        raise_first(check_customer(profile, await chat.customer.chat_messages(), history))
         for sender in ("customer", "owner", "member"):
             texts = [m.get("text") for m in history if str(m.get("text", "")).split(" ")[0].endswith(sender)]
             expect.that(

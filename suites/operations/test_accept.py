@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.client import OMIT
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    OMIT,
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    caps,
-    customer_transcript,
+    expect,
+    match,
     messages_in,
     perform_escaped,
     perform_refused,
@@ -33,7 +37,7 @@ async def test_accept_invitation_makes_the_agent_owner(invited_chat, profile):
         agent,
         "ACCEPT-01",
         match.status_change(
-            profile, invited_chat.id, state=State.PROCESSING, capabilities=caps(profile, Position.OWNER)
+            profile, invited_chat.id, state=State.PROCESSING, capabilities=Position.OWNER
         ),
         "StatusChange Processing with exactly the owner capabilities",
         since=since,
@@ -53,7 +57,7 @@ async def test_accept_consultation_invitation_makes_the_agent_consultant(consult
             profile,
             consultation_invited.id,
             state=State.PROCESSING,
-            capabilities=caps(profile, Position.CONSULTANT),
+            capabilities=Position.CONSULTANT,
         ),
         "StatusChange Processing with exactly the consultant capabilities",
         since=since,
@@ -66,7 +70,7 @@ async def test_accept_notifies_status_then_participants_then_history(invited_cha
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT)
     expect.success(reply, "ACCEPT-02")
-    await expect.sequence(
+    await expect.next_in_order(
         agent,
         invited_chat.id,
         "ACCEPT-02",
@@ -84,7 +88,7 @@ async def test_accept_history_holds_every_customer_message_then_the_join(invited
     agent, customer = invited_chat.owner, invited_chat.customer
     for text in ("second message", "third message"):
         await customer.send(text)
-    sent = texts(profile, await customer_transcript(customer))
+    sent = texts(profile, await customer.chat_messages(requirement=None))
     since = agent.notifications.mark()
     reply = await agent.client.perform(invited_chat.id, Operation.ACCEPT, nickname="Agent Smith")
     expect.success(reply, "ACCEPT-03")
@@ -121,7 +125,7 @@ async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat,
     )
     expect.success(reply, "ACCEPT-01")
     expected = nickname or await _first_name(agent)
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     joins = [
         m
         for m in seen
@@ -138,13 +142,13 @@ async def test_accept_shows_the_customer_the_agents_join(nickname, invited_chat,
 
 
 @pytest.mark.requirement("ACCEPT-04", "STATUS-05")
-async def test_accept_of_an_accepted_chat_fails_with_2(accepted_chat):
+async def test_accept_of_an_accepted_chat_fails_as_invalid_parameter(accepted_chat):
     agent = accepted_chat.owner
     await perform_refused(agent, accepted_chat.id, Operation.ACCEPT, "ACCEPT-04", Status.INVALID_PARAMETER)
 
 
 @pytest.mark.requirement("ACCEPT-04")
-async def test_accept_of_a_completed_chat_fails_with_2_or_6(accepted_chat):
+async def test_accept_of_a_completed_chat_fails_as_invalid_parameter_or_not_found(accepted_chat):
     agent = accepted_chat.owner
     await agent.stop(accepted_chat.id)
     since = agent.notifications.mark()
@@ -154,7 +158,7 @@ async def test_accept_of_a_completed_chat_fails_with_2_or_6(accepted_chat):
 
 
 @pytest.mark.requirement("ACCEPT-04")
-async def test_accept_of_an_unknown_interaction_fails_with_6(agent_a, tag):
+async def test_accept_of_an_unknown_interaction_fails_as_not_found(agent_a, tag):
     reply = await agent_a.client.perform(f"no-such-interaction-{tag}", Operation.ACCEPT)
     expect.failure(reply, "ACCEPT-04", Status.NOT_FOUND, agent_a.profile)
 
@@ -165,7 +169,7 @@ async def test_accept_of_an_unknown_interaction_fails_with_6(agent_a, tag):
     [42, "", "n" * 4097, "😀" * 4097, None, ["Bob"], "\ud800"],
     ids=["number", "empty", "4097-chars", "4097-astral", "null", "list", "lone-surrogate"],
 )
-async def test_accept_with_an_invalid_nickname_fails_with_2(nickname, invited_chat):
+async def test_accept_with_an_invalid_nickname_fails_as_invalid_parameter(nickname, invited_chat):
     agent = invited_chat.owner
     before = await snapshot(agent, invited_chat.id)
     since = agent.notifications.mark()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
     index_of,
+    match,
     perform_refused,
     texts,
     type_of,
@@ -24,11 +29,11 @@ async def test_complete_conference_makes_both_agents_members_visible_to_all(cons
         consultation_joined.consultant,
         consultation_joined.customer,
     )
-    shown = await customer_transcript(customer)
+    shown = await customer.chat_messages(requirement=None)
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await owner.client.perform(consultation_joined.id, Operation.COMPLETE_CONFERENCE)
     expect.success(reply, "COMPLETE-CONFERENCE-01")
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         consultation_joined.id,
         "COMPLETE-CONFERENCE-01",
@@ -43,7 +48,7 @@ async def test_complete_conference_makes_both_agents_members_visible_to_all(cons
         ],
         since=since_owner,
     )
-    await expect.sequence(
+    await expect.next_in_order(
         consultant,
         consultation_joined.id,
         "COMPLETE-CONFERENCE-01",
@@ -53,7 +58,7 @@ async def test_complete_conference_makes_both_agents_members_visible_to_all(cons
         since=since,
     )
     await expect.nothing_about(consultant, consultation_joined.id, "COMPLETE-CONFERENCE-01", since=since + 1)
-    new = (await customer_transcript(customer))[len(shown) :]
+    new = (await customer.chat_messages(requirement=None))[len(shown) :]
     expect.that(
         [(type_of(profile, m), visibility_of(profile, m)) for m in new]
         == [(ChatMessageType.PARTICIPANT_JOINED, Visibility.ALL)],
@@ -85,7 +90,7 @@ async def test_complete_conference_then_messages_reach_everyone_in_one_order(con
             for text in order
         ]
         got[agent.name] = [(index_of(n.data["messages"][0]), n.seq) for n in found]
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     expect.that(
         texts(profile, seen)[-2:] == order,
         "COMPLETE-CONFERENCE-02",
@@ -104,7 +109,7 @@ async def test_complete_conference_then_messages_reach_everyone_in_one_order(con
 
 @pytest.mark.requirement("COMPLETE-CONFERENCE-03", "STATUS-05")
 @pytest.mark.parametrize("chat_in_state", ["accepted_chat", "consultation_invited"], indirect=True)
-async def test_complete_conference_without_a_joined_consultant_fails_with_2(chat_in_state):
+async def test_complete_conference_without_a_joined_consultant_fails_as_invalid_parameter(chat_in_state):
     chat = chat_in_state
     owner = chat.owner
     await perform_refused(

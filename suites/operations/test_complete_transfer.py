@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
+    match,
     perform_refused,
     sender_nickname,
     texts,
@@ -23,7 +28,7 @@ async def test_complete_transfer_makes_the_consultant_owner(consultation_joined,
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await owner.client.perform(consultation_joined.id, Operation.COMPLETE_TRANSFER)
     expect.success(reply, "COMPLETE-TRANSFER-01")
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         consultation_joined.id,
         "COMPLETE-TRANSFER-01",
@@ -32,7 +37,7 @@ async def test_complete_transfer_makes_the_consultant_owner(consultation_joined,
         ],
         since=since_owner,
     )
-    await expect.sequence(
+    await expect.next_in_order(
         consultant,
         consultation_joined.id,
         "COMPLETE-TRANSFER-01",
@@ -54,10 +59,10 @@ async def test_complete_transfer_shows_the_customer_the_join_then_the_leave(cons
         consultation_joined.customer,
     )
     await consultant.send_message(consultation_joined.id, "private advice")
-    shown = await customer_transcript(customer)
+    shown = await customer.chat_messages(requirement=None)
     reply = await owner.client.perform(consultation_joined.id, Operation.COMPLETE_TRANSFER)
     expect.success(reply, "COMPLETE-TRANSFER-02")
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     new = seen[len(shown) :]
     kinds = [(type_of(profile, m), visibility_of(profile, m)) for m in new]
     joined = [sender_nickname(m) for m in new[:1]]
@@ -87,7 +92,7 @@ async def test_complete_transfer_shows_the_customer_the_join_then_the_leave(cons
 
 @pytest.mark.requirement("COMPLETE-TRANSFER-03", "STATUS-05")
 @pytest.mark.parametrize("chat_in_state", ["accepted_chat", "consultation_invited"], indirect=True)
-async def test_complete_transfer_without_a_joined_consultant_fails_with_2(chat_in_state):
+async def test_complete_transfer_without_a_joined_consultant_fails_as_invalid_parameter(chat_in_state):
     chat = chat_in_state
     owner = chat.owner
     await perform_refused(

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.actors import TAG_KEY
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    TAG_KEY,
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
+    match,
     perform_refused,
     rejected_to_next,
 )
@@ -20,11 +25,11 @@ async def test_initiate_consultation_invites_the_consultant_to_the_same_interact
     accepted_chat, agent_b, profile
 ):
     owner = accepted_chat.owner
-    shown = await customer_transcript(accepted_chat.customer)
+    shown = await accepted_chat.customer.chat_messages(requirement=None)
     since_owner, since = owner.notifications.mark(), agent_b.notifications.mark()
     reply = await owner.client.perform(accepted_chat.id, Operation.INITIATE_CONSULTATION, agent_id=agent_b.id)
     expect.success(reply, "CONSULT-01")
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         accepted_chat.id,
         "CONSULT-01",
@@ -44,7 +49,7 @@ async def test_initiate_consultation_invites_the_consultant_to_the_same_interact
         "an invitation to the same interaction id",
         since=since,
     )
-    after = await customer_transcript(accepted_chat.customer)
+    after = await accepted_chat.customer.chat_messages(requirement=None)
     expect.that(
         after == shown, "CONSULT-01", "the customer sees nothing of the consultation", brief(profile, after)
     )
@@ -54,12 +59,12 @@ async def test_initiate_consultation_invites_the_consultant_to_the_same_interact
 @pytest.mark.requirement("CONSULT-02")
 async def test_initiate_consultation_join_is_seen_by_agents_only_in_order(consultation_invited, profile):
     owner, consultant = consultation_invited.owner, consultation_invited.consultant
-    shown = await customer_transcript(consultation_invited.customer)
+    shown = await consultation_invited.customer.chat_messages(requirement=None)
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await consultant.client.perform(consultation_invited.id, Operation.ACCEPT)
     expect.success(reply, "CONSULT-02")
     # CONSULT-02 judges the order; the capabilities the consultant gets are ACCEPT-01's (and STATE-01's).
-    accepted, _, _ = await expect.sequence(
+    accepted, _, _ = await expect.next_in_order(
         consultant,
         consultation_invited.id,
         "CONSULT-02",
@@ -73,7 +78,7 @@ async def test_initiate_consultation_join_is_seen_by_agents_only_in_order(consul
     chat_id = consultation_invited.id
     why = match.status_change(profile, chat_id, State.PROCESSING, Position.CONSULTANT)(accepted)
     expect.that(why is None, "ACCEPT-01", "the consultant's StatusChange: consultant capabilities", why)
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         consultation_invited.id,
         "CONSULT-02",
@@ -91,7 +96,7 @@ async def test_initiate_consultation_join_is_seen_by_agents_only_in_order(consul
         ],
         since=since_owner,
     )
-    after = await customer_transcript(consultation_invited.customer)
+    after = await consultation_invited.customer.chat_messages(requirement=None)
     expect.that(after == shown, "CONSULT-02", "the customer sees nothing of the join", brief(profile, after))
 
 
@@ -103,7 +108,7 @@ async def test_initiate_consultation_rejected_gives_the_owner_plain_capabilities
     since = owner.notifications.mark()
     reply = await consultant.client.perform(consultation_invited.id, Operation.REJECT)
     expect.success(reply, "CONSULT-03")
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         consultation_invited.id,
         "CONSULT-03",
@@ -144,7 +149,9 @@ async def test_initiate_consultation_with_a_bad_agent_fails_and_changes_nothing(
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
-async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accepted_chat, agent_b):
+async def test_initiate_consultation_with_an_agent_not_ready_fails_as_invalid_parameter(
+    accepted_chat, agent_b
+):
     owner = accepted_chat.owner
     await agent_b.not_ready()
     try:
@@ -161,7 +168,9 @@ async def test_initiate_consultation_with_an_agent_not_ready_fails_with_2(accept
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
-async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(chat_to_colleague):
+async def test_initiate_consultation_with_an_agent_invited_before_fails_as_invalid_parameter(
+    chat_to_colleague
+):
     first, colleague = chat_to_colleague.first, chat_to_colleague.next
     await rejected_to_next(chat_to_colleague)
     await perform_refused(
@@ -175,7 +184,9 @@ async def test_initiate_consultation_with_an_agent_invited_before_fails_with_2(c
 
 
 @pytest.mark.requirement("CONSULT-04", "STATUS-05")
-async def test_initiate_consultation_while_one_is_under_way_fails_with_2(consultation_invited, agent_c):
+async def test_initiate_consultation_while_one_is_under_way_fails_as_invalid_parameter(
+    consultation_invited, agent_c
+):
     owner = consultation_invited.owner
     await perform_refused(
         owner,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.actors import TAG_KEY
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status
-from suites.operations.conftest import (
+from conformance.api import (
+    TAG_KEY,
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
     brief,
-    customer_transcript,
+    expect,
+    match,
     messages_in,
     perform_refused,
     texts,
@@ -20,11 +24,11 @@ from suites.operations.conftest import (
 @pytest.mark.requirement("REJECT-01")
 async def test_reject_invitation_completes_it_for_the_agent(chat_to_colleague, profile):
     agent, customer = chat_to_colleague.first, chat_to_colleague.customer
-    shown = await customer_transcript(customer)
+    shown = await customer.chat_messages(requirement=None)
     since = agent.notifications.mark()
     reply = await agent.client.perform(chat_to_colleague.id, Operation.REJECT)
     expect.success(reply, "REJECT-01")
-    await expect.sequence(
+    await expect.next_in_order(
         agent,
         chat_to_colleague.id,
         "REJECT-01",
@@ -35,14 +39,14 @@ async def test_reject_invitation_completes_it_for_the_agent(chat_to_colleague, p
         ],
         since=since,
     )
-    after = await customer_transcript(customer)
+    after = await customer.chat_messages(requirement=None)
     expect.that(after == shown, "REJECT-01", "the customer sees nothing of the reject", brief(profile, after))
 
 
 @pytest.mark.requirement("REJECT-02")
 async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_colleague, profile):
     first, colleague, customer = chat_to_colleague.first, chat_to_colleague.next, chat_to_colleague.customer
-    sent = texts(profile, await customer_transcript(customer))
+    sent = texts(profile, await customer.chat_messages(requirement=None))
     since_first, since_next = first.notifications.mark(), colleague.notifications.mark()
     reply = await first.client.perform(chat_to_colleague.id, Operation.REJECT)
     expect.success(reply, "REJECT-02")
@@ -59,7 +63,7 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
         f"the chat offered to {colleague.name}",
         since=since_next,
     )
-    done = await expect.sequence(  # the rejecter's own Completed is REJECT-01's
+    done = await expect.next_in_order(  # the rejecter's own Completed is REJECT-01's
         first,
         chat_to_colleague.id,
         "REJECT-01",
@@ -88,6 +92,6 @@ async def test_reject_offers_the_chat_to_another_agent_with_its_history(chat_to_
 
 
 @pytest.mark.requirement("REJECT-03", "STATUS-05")
-async def test_reject_after_accept_fails_with_2(accepted_chat):
+async def test_reject_after_accept_fails_as_invalid_parameter(accepted_chat):
     agent = accepted_chat.owner
     await perform_refused(agent, accepted_chat.id, Operation.REJECT, "REJECT-03", Status.INVALID_PARAMETER)

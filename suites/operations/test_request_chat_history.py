@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.client import OMIT
-from conformance.protocol import Operation, Status
-from suites.operations.conftest import (
+from conformance.api import (
+    OMIT,
+    Operation,
+    Status,
     brief,
+    expect,
     index_of,
     live_view,
+    match,
     messages_in,
     perform_refused,
 )
@@ -119,7 +121,9 @@ async def test_request_chat_history_from_an_event_id_starts_there(accepted_chat,
     [-1, True, 1.0, "1", None, [1]],
     ids=["negative", "boolean", "float", "string", "null", "list"],
 )
-async def test_request_chat_history_with_an_invalid_event_id_fails_with_2(event_id, accepted_chat):
+async def test_request_chat_history_with_an_invalid_event_id_fails_as_invalid_parameter(
+    event_id, accepted_chat
+):
     agent = accepted_chat.owner
     await perform_refused(
         agent,
@@ -132,7 +136,7 @@ async def test_request_chat_history_with_an_invalid_event_id_fails_with_2(event_
 
 
 @pytest.mark.requirement("HISTORY-03", "STATUS-05")
-async def test_request_chat_history_while_invited_fails_with_2(invited_chat):
+async def test_request_chat_history_while_invited_fails_as_invalid_parameter(invited_chat):
     agent = invited_chat.owner
     await perform_refused(
         agent,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.client import OMIT
-from conformance.protocol import ChatMessageType, Operation, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    OMIT,
+    ChatMessageType,
+    Operation,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
     index_of,
+    match,
     messages_in,
     refused_without_effect,
     snapshot,
@@ -39,7 +42,7 @@ async def test_send_message_reaches_the_customer_unchanged(text, accepted_chat, 
         "NewMessages with the exact text, visible to all",
         since=since,
     )
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     expect.that(
         texts(profile, seen)[-1:] == [text],
         "MESSAGE-01",
@@ -88,7 +91,7 @@ async def test_send_message_indexes_grow_by_one_in_the_same_order_for_all(accept
         "four events with consecutive, increasing indexes",
         brief(profile, live),
     )
-    seen = [m for m in await customer_transcript(customer) if index_of(m) in indexes]
+    seen = [m for m in await customer.chat_messages(requirement=None) if index_of(m) in indexes]
     expect.that(
         [index_of(m) for m in seen] == indexes and texts(profile, seen) == texts(profile, live),
         "MESSAGE-02",
@@ -115,13 +118,13 @@ async def test_send_message_indexes_grow_by_one_in_the_same_order_for_all(accept
 async def test_send_message_with_bad_text_fails_and_changes_nothing(text, status, accepted_chat, profile):
     agent, customer = accepted_chat.owner, accepted_chat.customer
     before = await snapshot(agent, accepted_chat.id)
-    shown = await customer_transcript(customer)
+    shown = await customer.chat_messages(requirement=None)
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.SEND_MESSAGE, text=text)
     await refused_without_effect(
         agent, accepted_chat.id, reply, "MESSAGE-03", status, before=before, since=since
     )
-    after = await customer_transcript(customer)
+    after = await customer.chat_messages(requirement=None)
     expect.that(after == shown, "STATUS-05", "the customer's transcript unchanged", brief(profile, after))
 
 
@@ -150,7 +153,7 @@ async def test_send_message_by_a_consultant_stays_among_agents(consultation_join
         "the consultant's message, visibility Agents, to the owner",
         since=since,
     )
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     expect.that(
         "agents only" not in texts(profile, seen),
         "MESSAGE-04",

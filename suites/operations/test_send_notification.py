@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.client import OMIT
-from conformance.protocol import ChatMessageType, Operation, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    OMIT,
+    ChatMessageType,
+    Operation,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
     index_of,
+    match,
     perform_refused,
     type_of,
 )
@@ -35,7 +38,7 @@ async def test_send_notification_arrives_as_a_message_of_that_type(kind, accepte
         since=since,
     )
     index = index_of(seen.data["messages"][0])
-    shown = [m for m in await customer_transcript(customer) if index_of(m) == index]
+    shown = [m for m in await customer.chat_messages(requirement=None) if index_of(m) == index]
     expect.that(
         len(shown) == 1 and type_of(profile, shown[0]) == kind,
         "TYPING-01",
@@ -61,7 +64,8 @@ async def test_send_notification_by_a_consultant_reaches_the_owner_only(kind, co
         since=since,
     )
     index = index_of(seen.data["messages"][0])
-    shown = [m for m in await customer_transcript(consultation_joined.customer) if index_of(m) == index]
+    seen_by_customer = await consultation_joined.customer.chat_messages(requirement=None)
+    shown = [m for m in seen_by_customer if index_of(m) == index]
     expect.that(
         not shown, "TYPING-01", "the customer does not see the consultant typing", brief(profile, shown)
     )

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
+    match,
     perform_refused,
     type_of,
 )
@@ -21,18 +26,18 @@ def _completed(profile, chat_id):
 @pytest.mark.requirement("STOP-01")
 async def test_stop_by_the_consultant_tells_the_owner_it_left(consultation_joined, profile):
     owner, consultant = consultation_joined.owner, consultation_joined.consultant
-    shown = await customer_transcript(consultation_joined.customer)
+    shown = await consultation_joined.customer.chat_messages(requirement=None)
     since_owner, since = owner.notifications.mark(), consultant.notifications.mark()
     reply = await consultant.client.perform(consultation_joined.id, Operation.STOP_PROCESSING)
     expect.success(reply, "STOP-01")
-    await expect.sequence(
+    await expect.next_in_order(
         consultant,
         consultation_joined.id,
         "STOP-01",
         [_completed(profile, consultation_joined.id)],
         since=since,
     )
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         consultation_joined.id,
         "STOP-01",
@@ -48,7 +53,7 @@ async def test_stop_by_the_consultant_tells_the_owner_it_left(consultation_joine
         ],
         since=since_owner,
     )
-    after = await customer_transcript(consultation_joined.customer)
+    after = await consultation_joined.customer.chat_messages(requirement=None)
     expect.that(
         after == shown,
         "STOP-01",
@@ -63,8 +68,10 @@ async def test_stop_by_a_conference_member_leaves_the_other_owner(conference, pr
     since_owner, since = owner.notifications.mark(), member.notifications.mark()
     reply = await member.client.perform(conference.id, Operation.STOP_PROCESSING)
     expect.success(reply, "STOP-01")
-    await expect.sequence(member, conference.id, "STOP-01", [_completed(profile, conference.id)], since=since)
-    await expect.sequence(
+    await expect.next_in_order(
+        member, conference.id, "STOP-01", [_completed(profile, conference.id)], since=since
+    )
+    await expect.next_in_order(
         owner,
         conference.id,
         "STOP-01",
@@ -77,7 +84,7 @@ async def test_stop_by_a_conference_member_leaves_the_other_owner(conference, pr
         ],
         since=since_owner,
     )
-    seen = await customer_transcript(conference.customer)
+    seen = await conference.customer.chat_messages(requirement=None)
     expect.that(
         type_of(profile, seen[-1] if seen else {}) == ChatMessageType.PARTICIPANT_LEFT,
         "STOP-01",
@@ -92,12 +99,12 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
     since = agent.notifications.mark()
     reply = await agent.client.perform(accepted_chat.id, Operation.STOP_PROCESSING)
     expect.success(reply, "STOP-01")
-    await expect.sequence(
+    await expect.next_in_order(
         agent, accepted_chat.id, "STOP-01", [_completed(profile, accepted_chat.id)], since=since
     )
     refreshed = await customer.client.refresh(1)
     expect.success(refreshed, "STOP-02")
-    seen = await customer_transcript(customer)
+    seen = await customer.chat_messages(requirement=None)
     expect.that(
         type_of(profile, seen[-1] if seen else {}) == ChatMessageType.PARTICIPANT_LEFT,
         "STOP-01",
@@ -111,7 +118,7 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
 
 
 @pytest.mark.requirement("STOP-03", "STATUS-05")
-async def test_stop_while_invited_fails_with_2(invited_chat):
+async def test_stop_while_invited_fails_as_invalid_parameter(invited_chat):
     agent = invited_chat.owner
     await perform_refused(
         agent, invited_chat.id, Operation.STOP_PROCESSING, "STOP-03", Status.INVALID_PARAMETER

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import expect, match
-from conformance.actors import TAG_KEY
-from conformance.protocol import ChatMessageType, Operation, Position, State, Status, Visibility
-from suites.operations.conftest import (
+from conformance.api import (
+    TAG_KEY,
+    ChatMessageType,
+    Operation,
+    Position,
+    State,
+    Status,
+    Visibility,
     brief,
-    customer_transcript,
+    expect,
     index_of,
     live_view,
+    match,
     messages_in,
     perform_refused,
     rejected_to_next,
@@ -34,7 +39,7 @@ async def test_transfer_to_a_ready_agent_completes_the_initiator_and_invites_the
     since_owner, since_target = owner.notifications.mark(), target_agent.notifications.mark()
     reply = await owner.client.perform(chat_to_colleague.id, Operation.TRANSFER, agent_id=target_agent.id)
     expect.success(reply, "TRANSFER-01")
-    await expect.sequence(
+    await expect.next_in_order(
         owner,
         chat_to_colleague.id,
         "TRANSFER-01",
@@ -51,7 +56,7 @@ async def test_transfer_to_a_ready_agent_completes_the_initiator_and_invites_the
         since=since_target,
     )
     await expect.nothing_about(owner, chat_to_colleague.id, "TRANSFER-01", since=since_owner + 1)
-    seen = await customer_transcript(chat_to_colleague.customer)
+    seen = await chat_to_colleague.customer.chat_messages(requirement=None)
     last = seen[-1] if seen else {}
     expect.that(
         type_of(profile, last) == ChatMessageType.PARTICIPANT_LEFT
@@ -150,7 +155,7 @@ async def test_transfer_with_a_bad_target_fails_and_changes_nothing(how, status,
     agent = accepted_chat.owner
     fields = {
         "neither": {},
-        "both": {"agent_id": agent_b.id, "skill": (agent_b.spec.skills or ("x",))[0]},
+        "both": {"agent_id": agent_b.id, "skill": (agent_b.account.skills or ("x",))[0]},
         "unknown-agent": {"agent_id": f"no-such-agent-{tag}"},
         "unknown-skill": {"skill": f"no-such-skill-{tag}"},
         "itself": {"agent_id": agent.id},
@@ -163,7 +168,7 @@ async def test_transfer_with_a_bad_target_fails_and_changes_nothing(how, status,
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
 @pytest.mark.parametrize("by", ["agent", "skill"])
-async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialist):
+async def test_transfer_to_an_agent_not_ready_fails_as_invalid_parameter(by, chat_to_specialist):
     owner, specialist = chat_to_specialist.first, chat_to_specialist.next
     await owner.accept(chat_to_specialist.id)
     await specialist.not_ready()
@@ -182,7 +187,7 @@ async def test_transfer_to_an_agent_not_ready_fails_with_2(by, chat_to_specialis
 
 
 @pytest.mark.requirement("TRANSFER-04", "STATUS-05")
-async def test_transfer_to_an_agent_already_invited_fails_with_2(chat_to_colleague):
+async def test_transfer_to_an_agent_already_invited_fails_as_invalid_parameter(chat_to_colleague):
     first, colleague = chat_to_colleague.first, chat_to_colleague.next
     await rejected_to_next(chat_to_colleague)
     await perform_refused(

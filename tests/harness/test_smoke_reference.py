@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from conformance import match
-from conformance.actors import Agent, AgentSpec, Customer
+from conformance.actors import Agent, AgentAccount, Customer
 from conformance.protocol import DEFAULT_PROFILE, ChatMessageType, Position, State
 from conformance.transcript import Transcript
 
@@ -32,10 +32,14 @@ def server_url() -> Iterator[str]:
 async def pair(server_url: str) -> AsyncIterator[tuple[Agent, Agent, Transcript]]:
     transcript = Transcript()
     alice = Agent(
-        AgentSpec("alice", "password", "a1", ("sales",)), PROFILE, transcript, TIMEOUT_S, server_url
+        AgentAccount("alice", "password", "a1", ("sales",)), PROFILE, transcript, TIMEOUT_S, server_url
     )
     bob = Agent(
-        AgentSpec("bob", "password", "a2", ("sales", "support")), PROFILE, transcript, TIMEOUT_S, server_url
+        AgentAccount("bob", "password", "a2", ("sales", "support")),
+        PROFILE,
+        transcript,
+        TIMEOUT_S,
+        server_url,
     )
     try:
         await alice.open()

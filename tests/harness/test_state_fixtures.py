@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance import expect, match
 from conformance.actors import Agent
-from conformance.fixtures import Chat
+from conformance.chats import Chat
 from conformance.protocol import Position, State
 
 

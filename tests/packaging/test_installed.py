@@ -63,8 +63,8 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_ships_the_suites_the_profile_and_the_report_tool(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
-        "suites/__init__.py", "suites/api/conftest.py", "suites/operations/conftest.py",
-        "suites/flows/conftest.py", "suites/fuzz/conftest.py", "suites/operations/test_accept.py",
+        "suites/__init__.py", "suites/api/conftest.py", "suites/fuzz/conftest.py",
+        "suites/operations/test_accept.py", "conformance/api.py",
         "conformance/protocol/gws-chat-8.5.toml", "conformance/protocol/requirements.toml",
         "conformance/reporting/npm/package.json", "conformance/reporting/npm/package-lock.json",
         "conformance/pytest-suites.ini",

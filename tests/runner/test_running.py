@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from conformance.config import build_config
-from conformance.reporting.bundle import MANIFEST, write_bundle
-from conformance.reporting.expectations import Expectation, matching
-from conformance.reporting.selection import Selector
+from conformance.reporting.bundle import MANIFEST
+from conformance.runner.bundle import write_evidence_bundle
+from conformance.runner.expectations import Expectation, matching
+from conformance.runner.selection import Selector
 from tests.suite_process import clean_env
 
 DATA = Path(__file__).parent / "data"
@@ -109,7 +110,7 @@ def test_bundle_manifest_and_no_secret(tmp_path: Path) -> None:
     target = tmp_path / "t.toml"
     target.write_text('base_url = "http://h:1"\n[[agents]]\nusername = "a"\npassword = "${P}"\nid = "a1"\n')
     config = build_config({"target_file": str(target), "report_dir": str(reports)}, {"P": "s3cret-value"})
-    path = write_bundle(config, tmp_path / "bundle.zip", seed=7)
+    path = write_evidence_bundle(config, tmp_path / "bundle.zip", seed=7)
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         assert {"summary.json", "allure-results/x-result.json", "target.json", "run.json", MANIFEST} <= names
@@ -146,3 +147,16 @@ def test_cli_unreachable_target_exits_3(tmp_path: Path) -> None:
     assert done.returncode == 3 and "cannot reach http://127.0.0.1:9: connection refused" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["verdict"] == "error"
+
+
+def test_a_fail_reads_as_requirement_expected_actual_and_where(tmp_path: Path) -> None:
+    """By default the terminal shows a FAIL's requirement, expected, actual, the line of the check and
+    where the transcript is, not a traceback; --tb=long gives pytest's traceback."""
+    done, _ = run_fake(tmp_path, "--select", "AUTH-03")
+    assert "AUTH-03 (MUST)" in done.stdout
+    assert "  expected: HTTP 403\n  actual:   HTTP 200\n" in done.stdout
+    assert "  checked at: tests/runner/data/fake_suites/test_fake.py:24\n" in done.stdout
+    assert "  transcript: the 'transcript' section below" in done.stdout
+    assert 'raise NonConformance("AUTH-03"' not in done.stdout
+    full, _ = run_fake(tmp_path, "--select", "AUTH-03", "--tb=long")
+    assert 'raise NonConformance("AUTH-03"' in full.stdout and "checked at:" not in full.stdout

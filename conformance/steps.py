@@ -1,0 +1,189 @@
+"""Steps and judgments that suites share, above the actors: "refused and unchanged", the notifications
+a step produces as the profile orders them, the customer's view, and the checks of a whole chat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from conformance import expect, match
+from conformance.actors import Agent, Customer
+from conformance.chat_checks import (
+    Violation,
+    check_agent,
+    check_customer,
+    check_history_complete,
+    raise_first,
+)
+from conformance.chats import MovingChat
+from conformance.messages import FROM, NICKNAME, log_of
+from conformance.protocol import ChatMessageType, Operation, Position, Profile, State, Status, Visibility
+from conformance.reply import Reply
+
+Snapshot = tuple[int, Any]
+
+
+async def snapshot(agent: Agent, interaction_id: str) -> Snapshot:
+    """What the agent's GET of the interaction says, for before/after comparison (STATUS-05)."""
+    return snapshot_of(await agent.client.get_interaction(interaction_id))
+
+
+def snapshot_of(reply: Reply) -> Snapshot:
+    """The comparable part of a GET of an interaction: HTTP status and body."""
+    return (reply.http_status, reply.body)
+
+
+async def refused_without_effect(
+    agent: Agent,
+    interaction_id: str,
+    reply: Reply,
+    requirement: str,
+    status: Status | set[Status],
+    *,
+    before: Snapshot,
+    since: int,
+) -> None:
+    """The reply is the named failure, and nothing changed: no notification, the same interaction."""
+    # A 5xx is the server breaking down on the body (STATUS-06), not the operation's refusal code.
+    expect.that(reply.http_status < 500, "STATUS-06", "no 5xx", f"HTTP {reply.http_status} {reply.text[:99]}")
+    expect.failure(reply, requirement, status, agent.profile)
+    await expect.nothing_about(agent, interaction_id, "STATUS-05", since=since)
+    after = await snapshot(agent, interaction_id)
+    expect.that(after == before, "STATUS-05", f"the interaction unchanged: {before}", after)
+
+
+async def perform_refused(
+    agent: Agent,
+    interaction_id: str,
+    op: Operation,
+    requirement: str,
+    status: Status | set[Status],
+    **fields: object,
+) -> None:
+    """Perform the operation: it fails with `status` and changes nothing (`refused_without_effect`)."""
+    before = await snapshot(agent, interaction_id)
+    since = agent.notifications.mark()
+    reply = await agent.client.perform(interaction_id, op, None, **fields)
+    await refused_without_effect(
+        agent, interaction_id, reply, requirement, status, before=before, since=since
+    )
+
+
+async def perform_escaped(agent: Agent, interaction_id: str, op: Operation, **fields: object) -> Reply:
+    """`perform`, with the body's JSON \\u-escaped: the way to send a lone surrogate."""
+    body = json.dumps(agent.client.body(op, fields), ensure_ascii=True).encode("ascii")
+    return await agent.client.post_json(agent.client.interaction_path(interaction_id), body)
+
+
+async def settle(*agents: Agent) -> None:
+    """Every notification produced so far has reached each of these (Ready) agents."""
+    for agent in agents:
+        await agent.barrier()
+
+
+async def rejected_to_next(chat: MovingChat) -> None:
+    """A `MovingChat`'s `first` rejects; the chat reaches `next`, who accepts it (`first` was invited to
+    it before)."""
+    since = chat.next.notifications.mark()
+    await chat.first.reject(chat.id)
+    await chat.next.wait_invitation(chat.tag, requirement="REJECT-02", since=since)  # offered to another
+    await chat.next.accept(chat.id)
+
+
+# -- the notifications of a step, as the profile orders them -------------------------------------------
+
+
+def status(p: Profile, cid: str, position: Position) -> match.Check:
+    """The StatusChange of this position (Invited and Completed have their own state, the rest Processing)."""
+    state = {Position.INVITED: State.INVITED, Position.COMPLETED: State.COMPLETED}.get(
+        position, State.PROCESSING
+    )
+    return match.status_change(p, cid, state, position)
+
+
+def party_left(
+    p: Profile, cid: str, position: Position, visibility: Visibility = Visibility.ALL
+) -> list[match.Check]:
+    """What an agent still in the chat receives when another party leaves: the participants, the
+    ParticipantLeft message, then its own new position."""
+    return [
+        match.participants_updated(p, cid),
+        match.new_message(p, cid, ChatMessageType.PARTICIPANT_LEFT, visibility=visibility),
+        status(p, cid, position),
+    ]
+
+
+async def member_stops(
+    p: Profile, owner: Agent, member: Agent, cid: str, visibility: Visibility, description: str
+) -> None:
+    """`member` stops processing: it sees its own completion, `owner` is left the sole agent (STOP-01)."""
+    since_owner, since_member = owner.notifications.mark(), member.notifications.mark()
+    await member.stop(cid)
+    await expect.exactly_in_order(
+        member, cid, "STOP-01", since_member, [status(p, cid, Position.COMPLETED)], "its stop"
+    )
+    await expect.exactly_in_order(
+        owner, cid, "STOP-01", since_owner, party_left(p, cid, Position.OWNER, visibility), description
+    )
+
+
+async def customer_sees(
+    customer: Customer,
+    profile: Profile,
+    requirement: str,
+    type: ChatMessageType,
+    text: str | None = None,
+    nickname: str | None = None,
+) -> dict[str, Any]:
+    """The customer's chat comes to hold such a message (All visibility: it is the customer's)."""
+
+    def check(m: dict[str, Any]) -> str | None:
+        why = match.message_matches(profile, m, type, text, visibility=Visibility.ALL)
+        raw = m.get(FROM)
+        sender: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        if why is None and nickname is not None and sender.get(NICKNAME) != nickname:
+            return f"from {sender.get(NICKNAME)!r}"
+        return why
+
+    what = f"{profile.wire(type)} {text or ''} {nickname or ''}".strip()
+    return await customer.wait_for_message(check, description=what, requirement=requirement)
+
+
+# -- a whole chat, as every party saw it (the pure checks of conformance.chat_checks) -----------------
+
+
+def party_checks(
+    profile: Profile,
+    chat_id: str,
+    agents: Sequence[Agent],
+    history: list[dict[str, Any]],
+    requirement: str | None = None,
+) -> list[Violation]:
+    """Every agent's invariants; with `requirement`, every ORDER violation but a premise's is reported under
+    it (a STATE violation, such as wrong capabilities, keeps its own requirement)."""
+    found = [v for a in agents for v in check_agent(profile, log_of(a, chat_id), history, who=a.name)]
+    if requirement is not None:
+        found = [v if keeps_requirement(v) else relabel(v, requirement) for v in found]
+    return found
+
+
+def keeps_requirement(v: Violation) -> bool:
+    """Under a delivery or concurrency requirement, what is not about the order stays its own."""
+    return v.premise or not v.requirement.startswith("ORDER-")
+
+
+def relabel(v: Violation, requirement: str) -> Violation:
+    return Violation(requirement, v.expected, f"[{v.requirement}] {v.actual}")
+
+
+async def whole_chat_checks(
+    p: Profile, cid: str, agents: Sequence[Agent], customer: Customer, history: list[dict[str, Any]], who: str
+) -> list[dict[str, Any]]:
+    """The history is complete (as `who` requested it), and every agent's and the customer's view agree
+    with it. Returns the customer's messages."""
+    messages = await customer.chat_messages()
+    raise_first(check_history_complete(p, history, who))
+    raise_first(party_checks(p, cid, agents, history))
+    raise_first(check_customer(p, messages, history))
+    return messages

@@ -97,7 +97,8 @@ def seeded_faults() -> list[SeededFault]:
 
     listed = [SeededFault(name, tuple(f.breaks), f.description) for name, f in FAULTS.items()]
     # faults that show only under concurrency (gws-conformance load --fault; docs/load.md)
-    load_only = [SeededFault(n, tuple(f.breaks), f"{f.description} [load only]") for n, f in LOAD_FAULTS.items()]
+    load_only = [SeededFault(n, tuple(f.breaks), f"{f.description} [load only]")
+                 for n, f in LOAD_FAULTS.items()]
     return listed + load_only
 
 

@@ -16,8 +16,9 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gevent
 from locust import User, constant, events, task
@@ -47,6 +48,19 @@ from conformance.transcript import Redactor
 log = logging.getLogger("gws-conformance.load")
 MSG_FINDINGS, MSG_ERROR, MSG_NODE, MSG_LIMIT = "gws_findings", "gws_error", "gws_node", "gws_limit"
 GRACE_S = 30.0  # past the run time, the run is ended whatever happens
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _listen(hook: Any) -> Callable[[F], F]:
+    """`@_listen(events.init)`: Locust's add_listener, typed."""
+
+    def register(function: F) -> F:
+        hook.add_listener(function)
+        return function
+
+    return register
 
 
 class Violation(Exception):
@@ -81,7 +95,7 @@ class _State:
 STATE = _State()
 
 
-@events.init_command_line_parser.add_listener
+@_listen(events.init_command_line_parser)
 def _options(parser: Any) -> None:
     group = parser
     group.add_argument(
@@ -134,7 +148,7 @@ def _configure(environment: Environment) -> None:
         STATE.redactor.add(secret)
 
 
-@events.init.add_listener
+@_listen(events.init)
 def _init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     opts = environment.parsed_options
@@ -174,7 +188,7 @@ def _on_limit(environment: Environment, msg: Any, **_: Any) -> None:
         gevent.spawn(_runner(environment).quit)
 
 
-@events.test_start.add_listener
+@_listen(events.test_start)
 def _test_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     STATE.started = time.monotonic()
@@ -188,7 +202,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
         gevent.spawn_later(run_time + GRACE_S, _runner(environment).quit)
 
 
-@events.request.add_listener
+@_listen(events.request)
 def _count(request_type: str, **_: Any) -> None:
     if request_type != OPERATION:
         return
@@ -202,7 +216,7 @@ def _count(request_type: str, **_: Any) -> None:
 _ENV: list[Environment] = []
 
 
-@events.init.add_listener
+@_listen(events.init)
 def _remember(environment: Environment, **_: Any) -> None:
     _ENV.append(environment)
 
@@ -221,20 +235,20 @@ def _node_figures() -> dict[str, float]:
     }
 
 
-@events.report_to_master.add_listener
+@_listen(events.report_to_master)
 def _report(client_id: str, data: dict[str, Any], **_: Any) -> None:
     """A worker's figures ride on its every stats report (the last one is sent after it stopped)."""
     if STATE.started:
         data[MSG_NODE] = _node_figures()
 
 
-@events.worker_report.add_listener
+@_listen(events.worker_report)
 def _worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
     if MSG_NODE in data:
         STATE.collector.add_node(str(client_id), data[MSG_NODE])
 
 
-@events.test_stop.add_listener
+@_listen(events.test_stop)
 def _test_stop(environment: Environment, **_: Any) -> None:
     STATE.stopped = time.monotonic()
     if not isinstance(environment.runner, (MasterRunner, WorkerRunner)) and environment.runner is not None:
@@ -262,7 +276,7 @@ def _rows(environment: Environment) -> list[StatRow]:
     return rows
 
 
-@events.quitting.add_listener
+@_listen(events.quitting)
 def _quitting(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) or STATE.target is None:
         return
@@ -300,7 +314,7 @@ def _quitting(environment: Environment, **_: Any) -> None:
 class _Reporter:
     def __init__(self, environment: Environment) -> None:
         self.env = environment
-        self.fire = environment.events.request.fire
+        self.fire: Callable[..., None] = environment.events.request.fire
 
     def _send(self, kind: str, data: dict[str, Any]) -> None:
         if self.env.runner is not None:

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import gevent
@@ -24,6 +24,7 @@ from conformance.notifications import interaction_of
 from conformance.protocol import Channel, Field, Operation, Profile
 from conformance.protocol.bayeux import CONNECT, HANDSHAKE, LONG_POLLING, SUBSCRIBE, VERSION
 
+T = TypeVar("T")
 CONNECT_HOLD_MS = 15_000  # the advice.timeout each connect asks for
 POLL_SLACK_S = 10.0  # a held connect's read deadline: the hold plus this
 MAX_BODY = 8 * 1024 * 1024
@@ -314,7 +315,7 @@ class Agent:
             self.by_interaction.setdefault(iid, []).append(arrival)
         self.changed.set()
 
-    def wait(self, found: Callable[[], Any], deadline_s: float, what: str) -> Any:
+    def wait(self, found: Callable[[], T | None], deadline_s: float, what: str) -> T:
         """The first non-None `found()`, re-checked on every arrival; StepTimeout after deadline_s."""
         start = time.monotonic()
         end = start + deadline_s

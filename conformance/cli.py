@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8090)
     serve.add_argument("--fault", action="append", default=[], metavar="NAME")
     serve.add_argument("--target-out", type=Path, metavar="FILE")
+    serve.add_argument("--agents", type=int, default=0, metavar="N",
+                       help="N more agents load1..loadN, for `load` runs (default 0)")
     serve.add_argument(
         "--password", metavar="PW", help="the built-in agents' password (needed with a --host other than "
         "127.0.0.1, ::1 or localhost; default: env GWS_CONFORMANCE_SERVE_PASSWORD, else `password`)"
@@ -104,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="a profile file merged over the default (its names in the tables)")
     document.add_argument("--check", action="store_true",
                           help="write nothing; exit 1 when --out FILE differs from what would be written")
+    commands.add_parser("load", help="the flows under load on Locust, every notification judged "
+                        "(gws-conformance load --help)", add_help=False)
     report = commands.add_parser("report", help="HTML report from allure-results (npm allure)")
     report.add_argument("--report-dir", type=Path, default=None, metavar="DIR")
     report.add_argument("--single-file", action="store_true")
@@ -274,7 +278,10 @@ def serve(options: argparse.Namespace) -> int:
               "log in with the password given and its customer side needs no login; a test server only",
               file=sys.stderr, flush=True)
     try:
-        serve_reference_server(host, options.port, options.fault, options.target_out, password)
+        serve_reference_server(host, options.port, options.fault, options.target_out, password,
+                               options.agents)
+    except ValueError as err:  # --agents out of range
+        return _fail(str(err), EXIT_CONFIG_ERROR)
     except OSError as err:
         return _fail(f"cannot listen on {options.host}:{options.port}: {err.strerror} (another --port?)",
                      EXIT_CONFIG_ERROR)
@@ -319,7 +326,12 @@ def report(options: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = _parser().parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["load"]:  # its own options: conformance/load/command.py
+        from conformance.load.command import main as load_main
+
+        return load_main(args[1:])
+    options = _parser().parse_args(args)
     try:
         return _dispatch(options)
     except BrokenPipeError:  # the output was piped into a command that stopped reading (e.g. head)

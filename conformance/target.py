@@ -116,9 +116,13 @@ class SeededFault:
 
 
 def seeded_faults() -> list[SeededFault]:
-    from conformance.simulator.faults import FAULTS
+    from conformance.simulator.faults import FAULTS, LOAD_FAULTS
 
-    return [SeededFault(name, tuple(f.breaks), f.description) for name, f in FAULTS.items()]
+    listed = [SeededFault(name, tuple(f.breaks), f.description) for name, f in FAULTS.items()]
+    # faults that show only under concurrency (gws-conformance load --fault; docs/load.md)
+    load_only = [SeededFault(n, tuple(f.breaks), f"{f.description} [load only]")
+                 for n, f in LOAD_FAULTS.items()]
+    return listed + load_only
 
 
 def check_fault_names(names: Sequence[str]) -> None:
@@ -143,12 +147,18 @@ def is_loopback(host: str) -> bool:
 
 
 def serve_reference_server(
-    host: str, port: int, faults: Sequence[str], target_out: Path | None, password: str | None
+    host: str,
+    port: int,
+    faults: Sequence[str],
+    target_out: Path | None,
+    password: str | None,
+    agents: int = 0,
 ) -> None:
-    """Run the reference server in the foreground until Ctrl-C (OSError if it cannot listen)."""
+    """Run the reference server in the foreground until Ctrl-C (OSError if it cannot listen); `agents`
+    generated agents more (ValueError beyond the limit)."""
     from conformance.simulator.server import serve
 
-    serve(host, port, faults, target_out, password)
+    serve(host, port, faults, target_out, password, agents)
 
 
 # The embedded reference server runs in a child process: in a thread of the pytest process it

@@ -36,7 +36,7 @@ for _layer, _names in {
     SETUP: ("chats", "fixtures", "steps", "strategies"),
     PUBLIC: ("api",),  # what suites import
     # The runner: configuration, the target, the pytest plugin, the command line.
-    RUNNER: ("config", "target", "suite_settings", "runner", "cli"),
+    RUNNER: ("config", "target", "suite_settings", "runner", "cli", "load"),
 }.items():
     LAYERS.update(dict.fromkeys(_names, _layer))
 LAYER_NAMES = ("protocol", "wire clients", "judge", "actors", "setup", "public surface", "runner")

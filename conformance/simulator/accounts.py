@@ -23,6 +23,19 @@ BUILT_IN_AGENTS: tuple[AgentAccount, ...] = (
 )
 
 SERVICE = "customer-support"
+LOAD_SKILL = "load"
+MAX_GENERATED_AGENTS = 10_000
+
+
+def generated_agents(count: int, password: str | None = None) -> tuple[AgentAccount, ...]:
+    """`count` more agents for load runs (`serve --agents N`): ids g1..gN, user names load1..loadN, the
+    skill `load`, the built-in agents' password (`password`, or the one given)."""
+    if not 0 <= count <= MAX_GENERATED_AGENTS:
+        raise ValueError(f"--agents: between 0 and {MAX_GENERATED_AGENTS}, not {count}")
+    secret = "password" if password is None else password
+    numbers = range(1, count + 1)
+    return tuple(AgentAccount(f"g{n}", f"load{n}", secret, f"Load{n}", "Agent", (LOAD_SKILL,))
+                 for n in numbers)
 
 
 def built_in_agents(password: str | None = None) -> tuple[AgentAccount, ...]:

@@ -38,6 +38,7 @@ from conformance.protocol.bayeux import (
     VERSION,
 )
 from conformance.protocol.profile import DEFAULT_PROFILE
+from conformance.simulator.faults import CONTENTION_HELD_CONNECTS, RACE_WINDOW_S, SLOW_DELIVERY_S
 
 OVERSTAY_S = 3.0  # fault idle-connect-overstays
 
@@ -109,6 +110,7 @@ class BayeuxServer:
         self._by_user: dict[str, set[str]] = {}
         self._ids = itertools.count(1)
         self._closing = False
+        self._last_answer: tuple[float, str] = (0.0, "")  # load faults: when and to whom a batch went
 
     # -- server side -----------------------------------------------------------------------------
 
@@ -255,12 +257,31 @@ class BayeuxServer:
             client.last_seen = time.monotonic()
         if "reorder-concurrent-messages" in self._faults and _senders(delivered) > 1:
             delivered.reverse()
+        if delivered and self._faults & {"reorder-under-contention", "lost-on-racing-connects"}:
+            delivered = self._contention_faults(client, delivered)
+        if delivered and "slow-delivery" in self._faults:
+            await asyncio.sleep(SLOW_DELIVERY_S)
         reply = _reply(message, CONNECT, client_id=client.id)
         if client.id not in self._clients:
             reply = self._unknown_client(message, CONNECT)
         else:
             reply["advice"] = self._advice()
         return [*delivered, reply]
+
+    def _contention_faults(self, client: _Client, delivered: list[Message]) -> list[Message]:
+        """The load-only faults (faults.LOAD_FAULTS): they act only with many connects held at once."""
+        now, (last_at, last_client) = time.monotonic(), self._last_answer
+        self._last_answer = (now, client.id)
+        held = sum(1 for c in self._clients.values() if c.held is not None)
+        if held < CONTENTION_HELD_CONNECTS:
+            return delivered
+        if "reorder-under-contention" in self._faults and len(delivered) > 1:
+            delivered[0], delivered[1] = delivered[1], delivered[0]
+        racing = last_client != client.id and now - last_at < RACE_WINDOW_S
+        if "lost-on-racing-connects" in self._faults and racing:
+            lost = next((m for m in delivered if _is_new_messages(m)), None)
+            delivered = [m for m in delivered if m is not lost]
+        return delivered
 
     def _timeout_of(self, message: Message, first: bool) -> float:
         timeout_ms = 0 if first else self._max_timeout_ms
@@ -338,6 +359,13 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 def _bad_request(error: str) -> Response:
     return JsonResponse([{"successful": False, "error": error}], status_code=400)
+
+
+def _is_new_messages(message: Message) -> bool:
+    data = message.get("data")
+    return isinstance(data, dict) and data.get("notificationType") == DEFAULT_PROFILE.wire(
+        names.NotificationType.NEW_MESSAGES
+    )
 
 
 def _senders(delivered: list[Message]) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import uvicorn
 
 from conformance.protocol.profile import DEFAULT_PROFILE, Profile
-from conformance.simulator.accounts import SERVICE, built_in_agents
+from conformance.simulator.accounts import SERVICE, built_in_agents, generated_agents
 from conformance.simulator.app import build_app
 from conformance.simulator.faults import check_fault_names
 from conformance.simulator.limits import LOOPBACK_HOSTS
@@ -52,11 +52,13 @@ class ReferenceServer:
         *,
         engine: Engine | None = None,
         password: str | None = None,
+        agents: int = 0,
     ) -> None:
-        """`password` replaces the built-in agents' password `password` (ignored with `engine`)."""
+        """`password` replaces the built-in agents' password `password` (ignored with `engine`); `agents`
+        adds that many generated agents (load1..loadN) for load runs."""
         self.faults = check_fault_names(tuple(faults))
         self.profile = profile
-        self.accounts = built_in_agents(password)
+        self.accounts = built_in_agents(password) + generated_agents(agents, password)
         if engine is None:
             from conformance.simulator.engine import Engine
 
@@ -179,10 +181,16 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(
-    host: str, port: int, faults: Sequence[str], target_out: Path | None, password: str | None = None
+    host: str,
+    port: int,
+    faults: Sequence[str],
+    target_out: Path | None,
+    password: str | None = None,
+    agents: int = 0,
 ) -> None:
-    """Run the reference server in the foreground until Ctrl-C; `password` replaces the agents' one."""
-    server = ReferenceServer(faults, host=host, port=port, password=password).start()
+    """Run the reference server in the foreground until Ctrl-C; `password` replaces the agents' one;
+    `agents` adds generated agents."""
+    server = ReferenceServer(faults, host=host, port=port, password=password, agents=agents).start()
     try:
         if target_out is not None:
             target_out.write_text(target_toml(server), encoding="utf-8")

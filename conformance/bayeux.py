@@ -107,6 +107,7 @@ class BayeuxClient:
         max_failures: int = 3,
         on_lost: Callable[[str], object] | None = None,
         on_deviation: Callable[[BayeuxDeviation], object] | None = None,
+        hold_ms: int | None = None,
     ) -> None:
         self.http = http
         self.url = url
@@ -118,6 +119,7 @@ class BayeuxClient:
         self.max_failures = max_failures
         self.on_lost = on_lost  # told once, with the reason, when the connect loop gives up
         self.lost: str | None = None
+        self.hold_ms = hold_ms  # the advice.timeout the loop asks for on held connects (None: the server's)
         self.on_deviation = on_deviation  # told of a deviation seen by the loop, once per broken rule
         self.deviations: list[BayeuxDeviation] = []  # every reply that broke Bayeux's rules
         self._told: set[str] = set()
@@ -367,7 +369,7 @@ class BayeuxClient:
         failures = 0
         while True:
             try:
-                response = await self._held_connect(0 if first else None)
+                response = await self._held_connect(0 if first else self.hold_ms)
             except _Dropped:
                 first = True  # the next connect should answer at once, like a fresh one
                 continue

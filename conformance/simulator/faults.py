@@ -58,6 +58,23 @@ FAULTS: dict[str, Fault] = {
            "NOTIFY-06"),
         _f("redeliver-after-reconnect", "bayeux",
            "a new connect after a dropped one delivers the last batch again", "NOTIFY-06"),
+        _f("handshake-types-as-string", "bayeux",
+           'a successful handshake reply gives supportedConnectionTypes as the string "long-polling", '
+           "not an array", "NOTIFY-01"),
+        _f("subscription-not-echoed", "bayeux",
+           "successful /meta/subscribe and /meta/unsubscribe replies leave out subscription", "NOTIFY-01"),
+        _f("held-connect-id-dropped", "bayeux",
+           "the reply to a held /meta/connect (every one after the first) carries no id", "NOTIFY-01"),
+        _f("error-without-args", "bayeux",
+           'Bayeux errors read "402:Unknown client" (no args field: one colon, not two)', "NOTIFY-01"),
+        _f("timeout-advice-as-string", "bayeux",
+           '/meta/connect replies advise timeout as a string ("30000")', "NOTIFY-01"),
+        _f("idle-timeout-loses-next-message", "bayeux",
+           "after a held connect timed out with nothing to deliver, the next message for that client "
+           "is lost", "NOTIFY-06"),
+        _f("rehandshake-replays-last-batch", "bayeux",
+           "a handshake after the user's client was disconnected (402 next) replays that client's last "
+           "batch", "NOTIFY-06"),
         _f("idle-connect-overstays", "bayeux", "an idle connect is held 3 s past the advised timeout",
            "NOTIFY-07"),
         # 4. Agent session and routing

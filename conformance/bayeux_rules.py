@@ -170,7 +170,7 @@ def response_problems(requests: Sequence[object], replies: Sequence[Message]) ->
     """Everything wrong with one HTTP response's messages (`replies`) as the answer to the batch
     `requests`. A reply is paired with its request by id, else with the next unanswered request of its
     channel. Problems are unique, in the order found."""
-    pending = [m for m in requests if _judged(m)]
+    pending: list[Message] = [m for m in requests if isinstance(m, dict) and _judged(m)]
     problems: list[str] = []
     for message in replies:
         channel = message.get("channel")
@@ -192,11 +192,11 @@ def response_problems(requests: Sequence[object], replies: Sequence[Message]) ->
 
 
 def _pair(pending: list[Message], reply: Message) -> Message | None:
-    channel = reply.get("channel")
+    channel = str(reply.get("channel"))
     same = [r for r in pending if r.get("channel") == channel]
     if not same:
         return None
-    if not channel.startswith(META_PREFIX) and "successful" not in reply:  # type: ignore[union-attr]
+    if not channel.startswith(META_PREFIX) and "successful" not in reply:
         return None  # a delivery on a channel the client also published to
     by_id = next((r for r in same if "id" in reply and r.get("id") == reply["id"]), None)
     return by_id or same[0]

@@ -207,10 +207,10 @@ class BayeuxServer:
         if "rehandshake-replays-last-batch" in self._faults:  # the user's last client's last batch
             client.queue.extend(self._left.pop(client.user_id, []))
         reply = _reply(message, HANDSHAKE, client_id=client.id)
-        types: list[str] | str = [LONG_POLLING]
+        offered: list[str] | str = [LONG_POLLING]
         if "handshake-types-as-string" in self._faults:
-            types = LONG_POLLING
-        reply.update(version=VERSION, supportedConnectionTypes=types, advice=self._advice())
+            offered = LONG_POLLING
+        reply.update(version=VERSION, supportedConnectionTypes=offered, advice=self._advice())
         return reply
 
     def _subscription(self, message: Message, channel: str, client: _Client) -> Message:

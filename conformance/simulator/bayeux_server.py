@@ -316,6 +316,8 @@ class BayeuxServer:
             return reply
         reply = _reply(message, channel, error="402::Unknown client")
         reply["advice"] = {"reconnect": "handshake", "interval": 0}
+        if "unknown-client-reply-without-channel" in self._faults and channel != CONNECT:
+            del reply["channel"]  # an early-exit path that builds its error without the channel
         return reply
 
     def _remove(self, client: _Client) -> None:

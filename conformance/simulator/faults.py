@@ -69,6 +69,9 @@ FAULTS: dict[str, Fault] = {
            'Bayeux errors read "402:Unknown client" (no args field: one colon, not two)', "NOTIFY-01"),
         _f("timeout-advice-as-string", "bayeux",
            '/meta/connect replies advise timeout as a string ("30000")', "NOTIFY-01"),
+        _f("unknown-client-reply-without-channel", "bayeux",
+           "the 402 reply to a /meta/subscribe, /meta/unsubscribe or /meta/disconnect of an unknown "
+           "client has no channel", "NOTIFY-01"),
         _f("idle-timeout-loses-next-message", "bayeux",
            "after a held connect timed out with nothing to deliver, the next message for that client "
            "is lost", "NOTIFY-06"),

@@ -25,6 +25,7 @@ COVERED = {
     "reorder-concurrent-messages", "handshake-types-as-string", "subscription-not-echoed",
     "held-connect-id-dropped", "error-without-args", "timeout-advice-as-string",
     "idle-timeout-loses-next-message", "rehandshake-replays-last-batch",
+    "unknown-client-reply-without-channel",
 }  # fmt: skip
 
 
@@ -229,4 +230,13 @@ async def test_rehandshake_replays_last_batch(make_server: Make) -> None:
     await agent.bayeux({"channel": "/meta/disconnect", "clientId": client_id})
     again = await agent.subscribed_client(first_connect=False)
     assert data_of(await agent.connect(again, 0)) == [{"once": 1}]
+    await agent.client.aclose()
+
+
+async def test_unknown_client_reply_without_channel(make_server: Make) -> None:
+    agent = await login(make_server("unknown-client-reply-without-channel").url)
+    unsubscribe = {"channel": "/meta/unsubscribe", "clientId": "nope", "subscription": INTERACTIONS}
+    reply = await agent.bayeux(unsubscribe)
+    assert "channel" not in reply[0] and reply[0]["error"].startswith("402:")
+    assert (await agent.connect("nope", 0))[-1]["channel"] == "/meta/connect"
     await agent.client.aclose()

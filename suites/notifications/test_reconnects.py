@@ -25,7 +25,7 @@ from conformance.bayeux import DISCONNECT, BayeuxClient
 from conformance.notifications import interaction_of
 from conformance.protocol import Channel
 
-IDLE_HOLD_MS = 200  # the advice.timeout asked for by the idling clients (the profile lets a client ask)
+IDLE_HOLD_MS = 100  # the advice.timeout asked for by the idling clients (the profile lets a client ask)
 IDLE_CONNECTS = 3  # idle connects in a row that time out with nothing to deliver
 
 Make = Callable[..., "Extra"]

@@ -42,6 +42,9 @@ FAULTS: dict[str, Fault] = {
         _f("errors-are-http-200", "app", "error replies use HTTP 200", "STATUS-04"),
         _f("failed-message-delivered", "engine",
            "a SendMessage refused for a too long text still delivers the message", "STATUS-05"),
+        _f("foreign-operation-accepted", "engine",
+           "an operationName of another endpoint is taken (Ready on /me ends the session, Accept on the "
+           "channel is NotReady)", "STATUS-03"),
         _f("lone-surrogate-crashes", "app", "a string holding a lone surrogate gives HTTP 500", "STATUS-06"),
         # 3. Notifications
         _f("disconnect-refused", "bayeux", "/meta/disconnect answers successful: false", "NOTIFY-01"),

@@ -112,8 +112,11 @@ def cosmic_ray(work: Path, *args: str) -> None:
                    check=True, capture_output=True, text=True)
 
 
-def sample(work: Path, groups: dict[str, str | None], size: int | None, seed: int) -> dict[str, list]:
-    """Init one session per module; keep a random sample of all their mutants (None: all)."""
+def sample(
+    work: Path, groups: dict[str, str | None], size: int | None, seed: int, only: list[str] | None = None
+) -> dict[str, list]:
+    """Init one session per module; keep a random sample of all their mutants (None: all), or the ones
+    named `module:line:operator`."""
     from cosmic_ray.work_db import WorkDB, use_db
 
     items: dict[str, list] = {}
@@ -125,7 +128,14 @@ def sample(work: Path, groups: dict[str, str | None], size: int | None, seed: in
             items[module] = list(wdb.work_items)
     every = [(m, item) for m, its in items.items() for item in its]
     print(f"{len(every)} mutants in {', '.join(f'{m}: {len(i)}' for m, i in items.items())}", flush=True)
-    chosen = every if size is None else random.Random(seed).sample(every, min(size, len(every)))
+    if only:
+        def named(module: str, item: object) -> bool:
+            spec = item.mutations[0]  # type: ignore[attr-defined]
+            return f"{module}:{spec.start_pos[0]}:{spec.operator_name}" in only
+
+        chosen = [(m, item) for m, item in every if named(m, item)]
+    else:
+        chosen = every if size is None else random.Random(seed).sample(every, min(size, len(every)))
     kept: dict[str, list] = {m: [] for m in groups}
     for module, item in chosen:
         kept[module].append(item)
@@ -216,19 +226,22 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="every mutant")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--modules", nargs="*", choices=sorted(GROUPS), help="default: all of them")
+    parser.add_argument("--mutant", action="append", metavar="MODULE:LINE:OPERATOR",
+                        help="run these mutants (e.g. a survivor again after a new check)")
     parser.add_argument("--report", action="store_true", help="only print the stored results")
     args = parser.parse_args()
     if args.report:
         report(load())
         return
-    groups = {m: GROUPS[m] for m in (args.modules or GROUPS)}
+    modules = args.modules or sorted({m.split(":")[0] for m in args.mutant or []}) or list(GROUPS)
+    groups = {m: GROUPS[m] for m in modules}
     with tempfile.TemporaryDirectory(prefix="gws-mutation-") as tmp:
         work = Path(tmp)
         copy_checkout(work)
         started = time.monotonic()
         baseline(work, groups)
         print(f"baseline conformant in {time.monotonic() - started:.0f} s", flush=True)
-        kept = sample(work, groups, None if args.all else args.sample, args.seed)
+        kept = sample(work, groups, None if args.all else args.sample, args.seed, args.mutant)
         found = execute(work, groups, kept)
         print(f"{len(found)} mutants run in {time.monotonic() - started:.0f} s", flush=True)
     report(store(found))

@@ -15,6 +15,7 @@ HARNESS = (
     "transcript",
     "client",
     "bayeux",
+    "bayeux_rules",
     "notifications",
     "customer",
     "match",

@@ -293,6 +293,8 @@ class BayeuxServer:
         advice = message.get("advice")
         if isinstance(advice, dict) and not first:
             asked = advice.get("timeout")
+            if "zero-timeout-ignored" in self._faults and asked == 0:
+                asked = None  # `if asked:`: a poll (0) is held to the maximum
             if isinstance(asked, int | float) and not isinstance(asked, bool) and asked >= 0:
                 timeout_ms = min(int(asked), self._max_timeout_ms)
         extra = OVERSTAY_S if "idle-connect-overstays" in self._faults else 0.0

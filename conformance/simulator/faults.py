@@ -75,6 +75,8 @@ FAULTS: dict[str, Fault] = {
         _f("unknown-client-reply-without-channel", "bayeux",
            "the 402 reply to a /meta/subscribe, /meta/unsubscribe or /meta/disconnect of an unknown "
            "client has no channel", "NOTIFY-01"),
+        _f("zero-timeout-ignored", "bayeux",
+           "a held /meta/connect advising timeout 0 (a poll) is held to the server's maximum", "NOTIFY-07"),
         _f("idle-timeout-loses-next-message", "bayeux",
            "after a held connect timed out with nothing to deliver, the next message for that client "
            "is lost", "NOTIFY-06"),

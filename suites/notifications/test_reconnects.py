@@ -10,6 +10,7 @@ client must see, so nothing is judged before it had its chance to arrive.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -199,3 +200,26 @@ async def test_rehandshake_after_402_loses_and_repeats_nothing(accepted_chat, ex
     tail = Extra(extra.client)
     tail.received = extra.received[before:]
     judge(tail, owner, chat.id, again, "after its re-handshake")
+
+
+@pytest.mark.requirement("NOTIFY-07")
+async def test_a_poll_advising_timeout_0_returns_at_once_when_idle(agent_c, target, transcript, gws_config):
+    """A held connect (not the first) that advises timeout 0 is a poll: an idle client gets its answer
+    within the slack, not after the server's maximum hold."""
+    client = BayeuxClient(agent_c.client.http, agent_c.bayeux.url, transcript, f"{agent_c.name}#poll",
+                          lambda m: None, timeout_s=target.timeout_s)
+    limit = target.profile.limits.connect_timeout_slack_s * gws_config.timeout_factor
+    try:
+        await client.handshake()  # subscribed to nothing: every connect is idle
+        await client.connect_once(0)  # the first connect
+        for _ in range(2):
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(client.connect_once(0), limit + 1)
+            except TimeoutError:
+                expect.that(False, "NOTIFY-07", f"an idle poll (timeout 0) answered within {limit:.1f} s",
+                            f"no answer after {limit + 1:.1f} s")
+            held = time.monotonic() - started
+            expect.that(held <= limit, "NOTIFY-07", f"an answer within {limit:.1f} s", f"{held:.2f} s")
+    finally:
+        await client.disconnect()

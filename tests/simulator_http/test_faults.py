@@ -25,7 +25,7 @@ COVERED = {
     "reorder-concurrent-messages", "handshake-types-as-string", "subscription-not-echoed",
     "held-connect-id-dropped", "error-without-args", "timeout-advice-as-string",
     "idle-timeout-loses-next-message", "rehandshake-replays-last-batch",
-    "unknown-client-reply-without-channel",
+    "unknown-client-reply-without-channel", "zero-timeout-ignored",
 }  # fmt: skip
 
 
@@ -239,4 +239,15 @@ async def test_unknown_client_reply_without_channel(make_server: Make) -> None:
     reply = await agent.bayeux(unsubscribe)
     assert "channel" not in reply[0] and reply[0]["error"].startswith("402:")
     assert (await agent.connect("nope", 0))[-1]["channel"] == "/meta/connect"
+    await agent.client.aclose()
+
+
+async def test_zero_timeout_ignored(make_server: Make) -> None:
+    agent = await login(make_server("zero-timeout-ignored").url)
+    client_id = await agent.subscribed_client()  # its first connect is answered at once
+    poll = asyncio.create_task(agent.connect(client_id, 0))
+    done, _ = await asyncio.wait({poll}, timeout=1.0)
+    assert not done  # a poll of an idle client is held
+    poll.cancel()
+    await asyncio.gather(poll, return_exceptions=True)
     await agent.client.aclose()

@@ -5,7 +5,8 @@ Each extra client is a Bayeux client of the chat's owner, on the owner's HTTP se
 interactions channel. What it receives about the chat is judged, per client, against what the owner's
 own channel received over the same span (itself checked for order by the ORDER tests): nothing lost,
 nothing twice, the same order. The end of a span is a known later event (a marker message) that every
-client must see, so nothing is judged before it had its chance to arrive.
+client must see, so nothing is judged before it had its chance to arrive. And NOTIFY-07 for a poll: a
+held connect advising timeout 0.
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ class Agent:
             lambda m: self.notifications.append(str(m.get("channel")), m.get("data")),
             timeout_s=timeout_s,
             on_lost=self.notifications.channel_lost,
+            on_deviation=self.notifications.interrupt,
         )
 
     def __repr__(self) -> str:

@@ -45,7 +45,7 @@ from conformance.messages import (
     type_of,
     visibility_of,
 )
-from conformance.notifications import INTERACTION, NOTIFICATION_TYPE, Notification
+from conformance.notifications import INTERACTION, NOTIFICATION_TYPE, Notification, interaction_of
 from conformance.protocol import (
     INTERACTION_OPERATIONS,
     Channel,
@@ -63,7 +63,7 @@ from conformance.protocol import (
     Status,
     Visibility,
 )
-from conformance.protocol.bayeux import CONNECT, DISCONNECT, HANDSHAKE, LONG_POLLING, SUBSCRIBE
+from conformance.protocol.bayeux import CONNECT, DISCONNECT, HANDSHAKE, LONG_POLLING, SUBSCRIBE, UNSUBSCRIBE
 from conformance.reply import Reply
 from conformance.steps import (
     Snapshot,
@@ -98,6 +98,7 @@ __all__ = [
     "SECURE_KEY",
     "SUBSCRIBE",
     "TAG_KEY",
+    "UNSUBSCRIBE",
     "USER_ID",
     "Agent",
     "AgentAccount",
@@ -141,6 +142,7 @@ __all__ = [
     "expect",
     "index_of",
     "indexes_of",
+    "interaction_of",
     "keeps_requirement",
     "live_view",
     "log_of",

@@ -2,12 +2,19 @@
 
 Every message sent and received is recorded in the transcript; data messages from every response
 (handshake, subscribe and connect replies alike) go to `on_message` in the order they arrived.
+
+Every response is judged against Bayeux 1.0's own rules (conformance/bayeux_rules.py). A reply that
+breaks one is a NOTIFY-01 deviation with the reply as evidence: raised at once to whoever sent the
+request (a test, a fixture), or, for the background connect loop (its connects and re-handshakes),
+handed to `on_deviation`, which passes it to the test that is running (the notification log raises it
+from its next wait), once per broken rule and client so that one bug does not block every later test.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from conformance.bayeux_rules import response_problems
 from conformance.client import (
     UNREACHABLE_ERRORS,
     HttpClient,
@@ -24,6 +32,7 @@ from conformance.client import (
     send_whole,
     unreachable,
 )
+from conformance.nonconformance import NonConformance
 from conformance.protocol.bayeux import (
     CONNECT,
     DISCONNECT,
@@ -37,6 +46,24 @@ from conformance.transcript import EntryKind, Transcript
 from conformance.transport import Failure, is_gateway_page
 
 Message = dict[str, Any]
+
+BAYEUX_RULES = "NOTIFY-01"  # the requirement a reply breaking Bayeux 1.0's own rules fails
+# Set inside the connect loop's task (and the tasks it starts): a deviation there is not raised.
+_IN_LOOP: contextvars.ContextVar[bool] = contextvars.ContextVar("bayeux_in_loop", default=False)
+
+
+class BayeuxDeviation(NonConformance):
+    """A server reply that breaks Bayeux 1.0's own rules (NOTIFY-01), with the reply as evidence."""
+
+    def __init__(self, problems: list[str], evidence: str, actor: str = "") -> None:
+        self.problems = problems
+        who = f" to {actor}" if actor else ""
+        super().__init__(
+            BAYEUX_RULES,
+            "every reply as Bayeux 1.0 shapes it (required fields, types, id and subscription echo, "
+            '"code:args:message" errors, advice)',
+            f"{'; '.join(problems)}; in the response{who}: {evidence}",
+        )
 
 
 class BayeuxError(Exception):
@@ -79,6 +106,8 @@ class BayeuxClient:
         headers: Mapping[str, str] | None = None,
         max_failures: int = 3,
         on_lost: Callable[[str], object] | None = None,
+        on_deviation: Callable[[BayeuxDeviation], object] | None = None,
+        hold_ms: int | None = None,
     ) -> None:
         self.http = http
         self.url = url
@@ -90,6 +119,10 @@ class BayeuxClient:
         self.max_failures = max_failures
         self.on_lost = on_lost  # told once, with the reason, when the connect loop gives up
         self.lost: str | None = None
+        self.hold_ms = hold_ms  # the advice.timeout the loop asks for on held connects (None: the server's)
+        self.on_deviation = on_deviation  # told of a deviation seen by the loop, once per broken rule
+        self.deviations: list[BayeuxDeviation] = []  # every reply that broke Bayeux's rules
+        self._told: set[str] = set()
         self.client_id: str | None = None
         self.advice: dict[str, Any] = {}
         self.subscriptions: list[str] = []
@@ -185,7 +218,23 @@ class BayeuxClient:
         for msg in received:
             if not str(msg.get("channel", "")).startswith(META_PREFIX) and "data" in msg:
                 self.on_message(msg)
+        if isinstance(parsed, list):  # a Bayeux answer (not an HTTP-level refusal in plain text)
+            self._judge(messages, received, text)
         return BayeuxResponse(response.status_code, received, text)
+
+    def _judge(self, sent: list[Message], received: list[Message], text: str) -> None:
+        problems = response_problems(sent, received)
+        if not problems:
+            return
+        deviation = BayeuxDeviation(problems, self.transcript.redact(text[:1500]), self.actor)
+        self.deviations.append(deviation)
+        self.transcript.note(self.actor, f"Bayeux 1.0 rules broken: {'; '.join(problems)}")
+        if not _IN_LOOP.get():
+            raise deviation
+        new = [p for p in problems if p not in self._told]
+        self._told.update(problems)
+        if new and self.on_deviation is not None:
+            self.on_deviation(deviation)
 
     # -- meta requests -------------------------------------------------------------------------
 
@@ -303,6 +352,7 @@ class BayeuxClient:
 
     async def _run(self) -> None:
         """The connect loop; when it ends by itself (not stopped), the channel is lost: say why."""
+        _IN_LOOP.set(True)  # this task's context only (and the connects it starts)
         try:
             await self._loop()
         except Exception as err:  # an unexpected error kills the loop just the same
@@ -319,7 +369,7 @@ class BayeuxClient:
         failures = 0
         while True:
             try:
-                response = await self._held_connect(0 if first else None)
+                response = await self._held_connect(0 if first else self.hold_ms)
             except _Dropped:
                 first = True  # the next connect should answer at once, like a fresh one
                 continue

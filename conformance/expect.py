@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from conformance import match
 from conformance.deadlines import MISSED
+from conformance.nonconformance import NonConformance
 from conformance.notifications import (
     INTERACTION,
     EventTimeout,
@@ -16,7 +17,7 @@ from conformance.notifications import (
     interaction_of,
     matched,
 )
-from conformance.protocol import CATALOGUE, Level, Profile, State, Status
+from conformance.protocol import Profile, State, Status
 from conformance.reply import Reply
 
 
@@ -31,28 +32,6 @@ class AgentLike(Protocol):
     notifications: NotificationLog
 
     async def barrier(self, requirement: str = ..., ready: bool = ...) -> int: ...
-
-
-class NonConformance(AssertionError):
-    """The server did something the profile forbids (a FAIL, never an ERROR)."""
-
-    def __init__(self, requirement: str, expected: str, actual: str, transcript: str | None = None) -> None:
-        self.requirement = requirement
-        req = CATALOGUE.get(requirement)
-        self.level: Level | None = req.level if req else None
-        self.summary = req.summary if req else ""
-        self.expected = expected
-        self.actual = actual
-        self.transcript = transcript  # filled in by the pytest plugin
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        level = self.level.value if self.level else "?"
-        head = f"{self.requirement} ({level}) {self.summary}"
-        return f"{head}\n  expected: {self.expected}\n  actual:   {self.actual}"
-
-    def __str__(self) -> str:
-        return self._text()
 
 
 def that(condition: bool, requirement: str, expected: str, actual: object) -> None:

@@ -1,7 +1,7 @@
 """Pytest fixtures: the run's profile, opened agents, a run-unique tag, a `ChatBook` (`chats`), and
 chats in named states, each cleaned up after.
 
-Registered as a plugin by conformance.pytest_plugin, which provides `target` and `transcript`.
+Registered as a plugin by conformance.runner.plugin, which provides `target` and `transcript`.
 """
 
 from __future__ import annotations

@@ -84,6 +84,7 @@ class NotificationLog:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.lost: str | None = None  # why the channel died; no more notifications will come
+        self.interrupted: Exception | None = None  # a deviation the channel saw, for the next wait
         self._items: list[Notification] = []
         self._changed = asyncio.Condition()
         self._wakers: set[asyncio.Task[None]] = set()
@@ -114,6 +115,18 @@ class NotificationLog:
         self._wakers.add(task)
         task.add_done_callback(self._wakers.discard)
 
+    def interrupt(self, error: Exception) -> None:
+        """A deviation seen in the background (the Bayeux loop's replies): the next wait (current or
+        later) raises it, once, so that it reaches the test that is running."""
+        self.interrupted = error
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._wake())
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
+
     async def _wake(self) -> None:
         async with self._changed:
             self._changed.notify_all()
@@ -136,12 +149,16 @@ class NotificationLog:
         description: str = "matching",
     ) -> Notification:
         """The first notification from `since` on that matches; EventTimeout when none comes in time,
-        ChannelLost (at once) when none has come and the channel is gone."""
+        ChannelLost (at once) when none has come and the channel is gone; a deviation the channel saw
+        (`interrupt`) is raised first, once."""
         checked = since
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         async with self._changed:
             while True:
+                if self.interrupted is not None:
+                    error, self.interrupted = self.interrupted, None
+                    raise error
                 while checked < len(self._items):
                     item = self._items[checked]
                     checked += 1

@@ -28,7 +28,9 @@ PROTOCOL, WIRE, JUDGE, ACTORS, SETUP, PUBLIC, RUNNER = range(7)
 for _layer, _names in {
     PROTOCOL: ("protocol",),
     # The wire clients: talk to the server, record what passed, never assert.
-    WIRE: ("transport", "transcript", "reply", "client", "bayeux", "customer"),
+    WIRE: (
+        "nonconformance", "transport", "transcript", "reply", "client", "bayeux_rules", "bayeux", "customer"
+    ),
     # The judge: pure predicates, the must layer, waits on notifications, whole-chat checks.
     JUDGE: ("match", "expect", "chat_checks", "notifications", "messages", "deadlines"),
     ACTORS: ("actors",),

@@ -82,6 +82,7 @@ class _Client:
     held: object | None = None  # token of the connect currently held, if any
     connected: bool = False  # a first connect was answered (it is never held, as CometD does)
     last_batch: list[Message] = field(default_factory=list)
+    skip_next: bool = False  # fault idle-timeout-loses-next-message
 
 
 def _default_channels() -> frozenset[str]:
@@ -109,6 +110,7 @@ class BayeuxServer:
         self._clients: dict[str, _Client] = {}
         self._by_user: dict[str, set[str]] = {}
         self._ids = itertools.count(1)
+        self._left: dict[str, list[Message]] = {}  # fault rehandshake-replays-last-batch
         self._closing = False
         self._last_answer: tuple[float, str] = (0.0, "")  # load faults: when and to whom a batch went
 
@@ -119,6 +121,9 @@ class BayeuxServer:
         for client_id in self._by_user.get(user_id, ()):
             client = self._clients[client_id]
             if channel_path in client.subscriptions:
+                if client.skip_next:  # fault idle-timeout-loses-next-message
+                    client.skip_next = False
+                    continue
                 client.queue.append({"channel": channel_path, "data": data, "id": str(next(self._ids))})
                 client.wake.set()
 
@@ -160,6 +165,10 @@ class BayeuxServer:
             replies.append(self._handle(message, user_id))
         if connect is not None:
             replies.extend(await self._connect(connect, request, user_id))
+        if "error-without-args" in self._faults:  # "402::Unknown client" -> "402:Unknown client"
+            for reply in replies:
+                if isinstance(reply.get("error"), str):
+                    reply["error"] = reply["error"].replace("::", ":", 1)
         return JsonResponse(replies)
 
     def _handle(self, message: object, user_id: str | None) -> Message:
@@ -181,6 +190,8 @@ class BayeuxServer:
             if "disconnect-refused" in self._faults:
                 return _reply(message, channel, error="500::Disconnect failed", client_id=client.id)
             self._remove(client)
+            if "rehandshake-replays-last-batch" in self._faults:
+                self._left[client.user_id] = list(client.last_batch)
             return _reply(message, channel, client_id=client.id)
         return self._subscription(message, channel, client)
 
@@ -195,8 +206,13 @@ class BayeuxServer:
         client = _Client(id=secrets.token_hex(12), user_id=user_id or "", last_seen=time.monotonic())
         self._clients[client.id] = client
         self._by_user.setdefault(client.user_id, set()).add(client.id)
+        if "rehandshake-replays-last-batch" in self._faults:  # the user's last client's last batch
+            client.queue.extend(self._left.pop(client.user_id, []))
         reply = _reply(message, HANDSHAKE, client_id=client.id)
-        reply.update(version=VERSION, supportedConnectionTypes=[LONG_POLLING], advice=self._advice())
+        offered: list[str] | str = [LONG_POLLING]
+        if "handshake-types-as-string" in self._faults:
+            offered = LONG_POLLING
+        reply.update(version=VERSION, supportedConnectionTypes=offered, advice=self._advice())
         return reply
 
     def _subscription(self, message: Message, channel: str, client: _Client) -> Message:
@@ -216,14 +232,16 @@ class BayeuxServer:
             else:
                 client.subscriptions.discard(path)
         reply = _reply(message, channel, client_id=client.id)
-        reply["subscription"] = wanted
+        if "subscription-not-echoed" not in self._faults:
+            reply["subscription"] = wanted
         return reply
 
     async def _connect(self, message: Message, request: Request, user_id: str | None) -> list[Message]:
         client = self._client_of(message, user_id)
         if client is None:
             return [self._unknown_client(message, CONNECT)]
-        timeout_s = self._timeout_of(message, first=not client.connected)
+        first = not client.connected
+        timeout_s = self._timeout_of(message, first=first)
         client.connected = True
         if client.held is not None:
             # the previous connect is still held: the HTTP client gave it up; answer it empty
@@ -236,6 +254,7 @@ class BayeuxServer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         delivered: list[Message] = []
+        timed_out = False
         try:
             while not self._closing and client.held is token and client.id in self._clients:
                 if client.queue:
@@ -247,6 +266,7 @@ class BayeuxServer:
                     break
                 remaining = deadline - loop.time()
                 if remaining <= 0:
+                    timed_out = not first
                     break
                 client.wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -255,6 +275,8 @@ class BayeuxServer:
             if client.held is token:
                 client.held = None
             client.last_seen = time.monotonic()
+        if timed_out and "idle-timeout-loses-next-message" in self._faults:
+            client.skip_next = True
         if "reorder-concurrent-messages" in self._faults and _senders(delivered) > 1:
             delivered.reverse()
         if delivered and self._faults & {"reorder-under-contention", "lost-on-racing-connects"}:
@@ -266,6 +288,10 @@ class BayeuxServer:
             reply = self._unknown_client(message, CONNECT)
         else:
             reply["advice"] = self._advice()
+            if "timeout-advice-as-string" in self._faults:
+                reply["advice"]["timeout"] = str(reply["advice"]["timeout"])
+            if "held-connect-id-dropped" in self._faults and not first:
+                reply.pop("id", None)
         return [*delivered, reply]
 
     def _contention_faults(self, client: _Client, delivered: list[Message]) -> list[Message]:
@@ -288,6 +314,8 @@ class BayeuxServer:
         advice = message.get("advice")
         if isinstance(advice, dict) and not first:
             asked = advice.get("timeout")
+            if "zero-timeout-ignored" in self._faults and asked == 0:
+                asked = None  # `if asked:`: a poll (0) is held to the maximum
             if isinstance(asked, int | float) and not isinstance(asked, bool) and asked >= 0:
                 timeout_ms = min(int(asked), self._max_timeout_ms)
         extra = OVERSTAY_S if "idle-connect-overstays" in self._faults else 0.0
@@ -311,6 +339,8 @@ class BayeuxServer:
             return reply
         reply = _reply(message, channel, error="402::Unknown client")
         reply["advice"] = {"reconnect": "handshake", "interval": 0}
+        if "unknown-client-reply-without-channel" in self._faults and channel != CONNECT:
+            del reply["channel"]  # an early-exit path that builds its error without the channel
         return reply
 
     def _remove(self, client: _Client) -> None:

@@ -42,6 +42,9 @@ FAULTS: dict[str, Fault] = {
         _f("errors-are-http-200", "app", "error replies use HTTP 200", "STATUS-04"),
         _f("failed-message-delivered", "engine",
            "a SendMessage refused for a too long text still delivers the message", "STATUS-05"),
+        _f("foreign-operation-accepted", "engine",
+           "an operationName of another endpoint is taken (Ready on /me ends the session, Accept on the "
+           "channel is NotReady)", "STATUS-03"),
         _f("lone-surrogate-crashes", "app", "a string holding a lone surrogate gives HTTP 500", "STATUS-06"),
         # 3. Notifications
         _f("disconnect-refused", "bayeux", "/meta/disconnect answers successful: false", "NOTIFY-01"),
@@ -58,6 +61,28 @@ FAULTS: dict[str, Fault] = {
            "NOTIFY-06"),
         _f("redeliver-after-reconnect", "bayeux",
            "a new connect after a dropped one delivers the last batch again", "NOTIFY-06"),
+        _f("handshake-types-as-string", "bayeux",
+           'a successful handshake reply gives supportedConnectionTypes as the string "long-polling", '
+           "not an array", "NOTIFY-01"),
+        _f("subscription-not-echoed", "bayeux",
+           "successful /meta/subscribe and /meta/unsubscribe replies leave out subscription", "NOTIFY-01"),
+        _f("held-connect-id-dropped", "bayeux",
+           "the reply to a held /meta/connect (every one after the first) carries no id", "NOTIFY-01"),
+        _f("error-without-args", "bayeux",
+           'Bayeux errors read "402:Unknown client" (no args field: one colon, not two)', "NOTIFY-01"),
+        _f("timeout-advice-as-string", "bayeux",
+           '/meta/connect replies advise timeout as a string ("30000")', "NOTIFY-01"),
+        _f("unknown-client-reply-without-channel", "bayeux",
+           "the 402 reply to a /meta/subscribe, /meta/unsubscribe or /meta/disconnect of an unknown "
+           "client has no channel", "NOTIFY-01"),
+        _f("zero-timeout-ignored", "bayeux",
+           "a held /meta/connect advising timeout 0 (a poll) is held to the server's maximum", "NOTIFY-07"),
+        _f("idle-timeout-loses-next-message", "bayeux",
+           "after a held connect timed out with nothing to deliver, the next message for that client "
+           "is lost", "NOTIFY-06"),
+        _f("rehandshake-replays-last-batch", "bayeux",
+           "a handshake after the user's client was disconnected (402 next) replays that client's last "
+           "batch", "NOTIFY-06"),
         _f("idle-connect-overstays", "bayeux", "an idle connect is held 3 s past the advised timeout",
            "NOTIFY-07"),
         # 4. Agent session and routing

@@ -63,7 +63,7 @@ class InteractionOperations(Core):
         if name not in body:
             raise missing(name)
         operation = self.profile.parse(Operation, body[name])
-        if operation is None or operation not in known:
+        if operation is None or (operation not in known and "foreign-operation-accepted" not in self.faults):
             raise invalid(name, "unknown operation")
         return operation
 

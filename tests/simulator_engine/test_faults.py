@@ -74,6 +74,7 @@ def _consult_join(w: World) -> tuple[list[str], list[str], set[str]]:
 
 PROBES: dict[str, Probe] = {
     "foreign-interaction-visible": lambda w: code(w.engine.get_interaction("a2", _owned(w))),
+    "foreign-operation-accepted": lambda w: code(w.engine.session_operation("a1", {"operationName": "Ready"})),
     "missing-text-is-invalid": lambda w: code(w.op("a1", _owned(w), "SendMessage")),
     "failed-message-delivered": lambda w: len(w.op("a1", _owned(w), "SendMessage", text="x" * 5000).notifications),
     "timestamp-not-utc": lambda w: w.start()[1].body["messages"][0]["timestamp"],

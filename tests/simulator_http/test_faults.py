@@ -22,7 +22,10 @@ COVERED = {
     "success-with-status-message", "error-extra-key", "errors-are-http-200", "lone-surrogate-crashes",
     "relative-uris", "disconnect-refused", "handshake-without-session", "unknown-client-not-402",
     "deliver-to-dropped-connect", "redeliver-after-reconnect", "idle-connect-overstays",
-    "reorder-concurrent-messages",
+    "reorder-concurrent-messages", "handshake-types-as-string", "subscription-not-echoed",
+    "held-connect-id-dropped", "error-without-args", "timeout-advice-as-string",
+    "idle-timeout-loses-next-message", "rehandshake-replays-last-batch",
+    "unknown-client-reply-without-channel", "zero-timeout-ignored",
 }  # fmt: skip
 
 
@@ -158,4 +161,93 @@ async def test_reorder_concurrent_messages(make_server: Make) -> None:
     await asyncio.to_thread(server.call, two_senders)
     got = [d["messages"][0]["index"] for d in data_of(await agent.connect(client_id, 0))]
     assert got == [2, 1]
+    await agent.client.aclose()
+
+
+# -- Bayeux 1.0's own rules (NOTIFY-01, judged by conformance/bayeux_rules.py) and reconnects (NOTIFY-06)
+
+
+async def test_handshake_types_as_string(make_server: Make) -> None:
+    agent = await login(make_server("handshake-types-as-string").url)
+    reply = await agent.bayeux(
+        {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+    )
+    assert reply[0]["successful"] is True and reply[0]["supportedConnectionTypes"] == "long-polling"
+    await agent.client.aclose()
+
+
+async def test_subscription_not_echoed(make_server: Make) -> None:
+    agent = await login(make_server("subscription-not-echoed").url)
+    client_id = await agent.handshake()
+    for channel in ("/meta/subscribe", "/meta/unsubscribe"):
+        reply = await agent.bayeux({"channel": channel, "clientId": client_id, "subscription": INTERACTIONS})
+        assert reply[0]["successful"] is True and "subscription" not in reply[0]
+    await agent.client.aclose()
+
+
+async def test_held_connect_id_dropped(make_server: Make) -> None:
+    agent = await login(make_server("held-connect-id-dropped").url)
+    client_id = await agent.handshake()
+    message = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"}
+    first = await agent.bayeux({**message, "id": "1", "advice": {"timeout": 0}})
+    held = await agent.bayeux({**message, "id": "2", "advice": {"timeout": 0}})
+    assert (first[-1]["id"], "id" in held[-1]) == ("1", False)
+    await agent.client.aclose()
+
+
+async def test_error_without_args(make_server: Make) -> None:
+    agent = await login(make_server("error-without-args").url)
+    reply = await agent.connect("nope", 0)
+    assert reply[-1]["error"] == "402:Unknown client"
+    await agent.client.aclose()
+
+
+async def test_timeout_advice_as_string(make_server: Make) -> None:
+    agent = await login(make_server("timeout-advice-as-string").url)
+    client_id = await agent.handshake()
+    reply = await agent.connect(client_id, 0)
+    assert reply[-1]["advice"]["timeout"] == "30000"
+    await agent.client.aclose()
+
+
+async def test_idle_timeout_loses_next_message(make_server: Make) -> None:
+    server = make_server("idle-timeout-loses-next-message")
+    agent = await login(server.url)
+    client_id = await agent.subscribed_client()
+    assert data_of(await agent.connect(client_id, 50)) == []  # an idle connect that timed out
+    for n in (1, 2):
+        await asyncio.to_thread(server.call, server.app.state.bayeux.publish, "a1", INTERACTIONS, {"n": n})
+    assert data_of(await agent.connect(client_id, 0)) == [{"n": 2}]
+    await agent.client.aclose()
+
+
+async def test_rehandshake_replays_last_batch(make_server: Make) -> None:
+    server = make_server("rehandshake-replays-last-batch")
+    agent = await login(server.url)
+    client_id = await agent.subscribed_client()
+    await asyncio.to_thread(server.call, server.app.state.bayeux.publish, "a1", INTERACTIONS, {"once": 1})
+    assert data_of(await agent.connect(client_id, 0)) == [{"once": 1}]
+    await agent.bayeux({"channel": "/meta/disconnect", "clientId": client_id})
+    again = await agent.subscribed_client(first_connect=False)
+    assert data_of(await agent.connect(again, 0)) == [{"once": 1}]
+    await agent.client.aclose()
+
+
+async def test_unknown_client_reply_without_channel(make_server: Make) -> None:
+    agent = await login(make_server("unknown-client-reply-without-channel").url)
+    unsubscribe = {"channel": "/meta/unsubscribe", "clientId": "nope", "subscription": INTERACTIONS}
+    reply = await agent.bayeux(unsubscribe)
+    assert "channel" not in reply[0] and reply[0]["error"].startswith("402:")
+    assert (await agent.connect("nope", 0))[-1]["channel"] == "/meta/connect"
+    await agent.client.aclose()
+
+
+async def test_zero_timeout_ignored(make_server: Make) -> None:
+    agent = await login(make_server("zero-timeout-ignored").url)
+    client_id = await agent.subscribed_client()  # its first connect is answered at once
+    poll = asyncio.create_task(agent.connect(client_id, 0))
+    done, _ = await asyncio.wait({poll}, timeout=1.0)
+    assert not done  # a poll of an idle client is held
+    poll.cancel()
+    await asyncio.gather(poll, return_exceptions=True)
     await agent.client.aclose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.config import Config, ConfigError, require_agents
-from conformance.expect import NonConformance
+from conformance.nonconformance import NonConformance
 from conformance.protocol import CATALOGUE
 from conformance.reporting import allure as allure_report
 from conformance.reporting.summary import failed_tests

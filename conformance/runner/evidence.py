@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.expect import NonConformance
+from conformance.nonconformance import NonConformance
 from conformance.reporting import allure as allure_report
 from conformance.reporting.sequence import render_svg
 from conformance.runner.session import transcript_slice

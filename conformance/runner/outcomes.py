@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from conformance.expect import NonConformance
+from conformance.nonconformance import NonConformance
 from conformance.protocol import CATALOGUE, Requirement
 from conformance.reporting.summary import Outcome, TestResult, blocked, classify
 

@@ -185,6 +185,13 @@ def _write_error_summary(config: Config, note: str) -> None:
     write_verdict(config.report_dir / "allure-results", summary, info.notes)  # the HTML report says why
 
 
+def _say_assumed_agents(config: Config) -> None:
+    """--base-url alone: which accounts the run logs in with (said once the run goes ahead)."""
+    assumed = assumed_agents_line(config)
+    if assumed is not None:
+        print(f"{PROG}: {assumed}", file=sys.stderr)
+
+
 def run(options: argparse.Namespace) -> int:
     import pytest
 
@@ -198,20 +205,19 @@ def run(options: argparse.Namespace) -> int:
     if not SUITES_DIR.is_dir():
         return _fail(f"the suites are missing: no {SUITES_DIR} (reinstall: pip install gws-conformance, "
                      "or pip install . from the repository)", EXIT_CONFIG_ERROR)
-    assumed = assumed_agents_line(config)
-    if assumed is not None:
-        print(f"{PROG}: {assumed}", file=sys.stderr)
     seed = secrets.randbelow(2**31)
     if config.list_only:
+        _say_assumed_agents(config)
         status = pytest.main(_pytest_args(config, seed))
         return 0 if status in (0, 5) else int(status)
     _remove_previous_reports(config.report_dir, config.rerun_failed)
     if not config.embedded:
         try:
             preflight(make_target(config))
-        except TargetError as err:
+        except TargetError as err:  # one line; the summary's target records the agents assumed
             _write_error_summary(config, str(err))
             return _fail(str(err), EXIT_STATUS[Verdict.ERROR])
+    _say_assumed_agents(config)
     # The embedded reference server is started by the plugin: one per process (xdist worker), so
     # parallel workers never share agents.
     status = pytest.main(_pytest_args(config, seed))

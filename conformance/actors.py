@@ -12,7 +12,7 @@ from conformance import expect, match
 from conformance.bayeux import BayeuxClient, BayeuxError
 from conformance.client import AgentClient
 from conformance.customer import CHAT_ENDED, CustomerClient, messages_of
-from conformance.expect import NonConformance
+from conformance.nonconformance import NonConformance
 from conformance.notifications import Notification, NotificationLog
 from conformance.protocol import (
     Channel,

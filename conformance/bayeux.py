@@ -27,7 +27,6 @@ from conformance.client import (
     UNREACHABLE_ERRORS,
     HttpClient,
     ResponseTooLarge,
-    TargetUnreachable,
     gateway_page,
     send_whole,
     unreachable,
@@ -43,7 +42,7 @@ from conformance.protocol.bayeux import (
     VERSION,
 )
 from conformance.transcript import EntryKind, Transcript
-from conformance.transport import Failure, is_gateway_page
+from conformance.transport import Failure, TargetUnreachable, is_gateway_page
 
 Message = dict[str, Any]
 

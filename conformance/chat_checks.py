@@ -338,7 +338,7 @@ def check_customer(
 
 def raise_first(violations: Sequence[Violation]) -> None:
     """Fail with the first violation (a NonConformance naming its requirement)."""
-    from conformance.expect import NonConformance
+    from conformance.nonconformance import NonConformance
 
     if violations:
         first = violations[0]

@@ -16,7 +16,8 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from conformance.api import DISCONNECT, Agent, BayeuxClient, Channel, expect, in
 IDLE_HOLD_MS = 100  # the advice.timeout asked for by the idling clients (the profile lets a client ask)
 IDLE_CONNECTS = 3  # idle connects in a row that time out with nothing to deliver
 
-Make = Callable[..., "Extra"]
+Make = Callable[..., Awaitable["Extra"]]
 
 
 class Extra:
@@ -77,6 +78,10 @@ async def extra_client(target, transcript) -> AsyncIterator[Make]:
         await extra.client.disconnect()
 
 
+def _has(extra: Extra, chat_id: str, text: str, _client: BayeuxClient) -> bool:
+    return extra.has(chat_id, text)
+
+
 def delivery(theirs: list[dict[str, Any]], mine: list[dict[str, Any]]) -> str | None:
     """Why `theirs` is not `mine` (the same notifications, each once, in the same order), or None."""
     if theirs == mine:
@@ -114,7 +119,7 @@ async def marker(owner: Agent, chat_id: str, *extras: Extra, timeout_s: float) -
     await owner.send_message(chat_id, text)
     for extra in extras:
         with contextlib.suppress(TimeoutError):  # judged after: the marker is one of those it lacks
-            await extra.client.wait_until(lambda _c, e=extra: e.has(chat_id, text), timeout_s)
+            await extra.client.wait_until(partial(_has, extra, chat_id, text), timeout_s)
     await owner.barrier()
 
 

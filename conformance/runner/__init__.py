@@ -7,7 +7,7 @@ and transcript fixtures), `results` (every test's outcome, collected where the r
 `phase_reports` (each pytest report made to say the suite's outcome, with its evidence, redacted),
 `interruption` (a run that stopped early), `verdict` (the summary, report files and exit status) and
 `terminal` (a FAIL's readable text, the verdict at the end of the terminal output).
-Run inputs: `expectations`, `selection`; used by those: `outcomes` (what a failed phase is),
+Run inputs: `expectations`, `selection`, `select_names`; used by those: `outcomes` (what a failed phase is),
 `evidence`, `redaction`, `bundle`, `version`.
 
 The runner reads `conformance.reporting` (which never reads the runner) and the harness; of the

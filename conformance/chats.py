@@ -152,9 +152,10 @@ async def cleanup(chat: Chat, agents: Sequence[Agent], transcript: Transcript) -
 # -- routing ---------------------------------------------------------------------------------------
 
 HINTS, ONE_READY_AGENT = "hints", "one-ready-agent"
+ROUTING_SKIP = f'routing = "{ONE_READY_AGENT}": '  # how the skip reasons of this mode begin
 # The skip reason of a test that needs chats routed to named agents while several are Ready.
-ROUTED_BY_HINTS_ONLY = ('routing = "one-ready-agent": the test needs several chats routed at once to named '
-                        'agents, which only a server honouring RouteToAgent can be told (routing = "hints")')
+ROUTED_BY_HINTS_ONLY = (f"{ROUTING_SKIP}the test needs several chats routed at once to named agents, which "
+                        'only a server honouring RouteToAgent can be told (routing = "hints")')
 
 
 class RoutingModeMismatch(Exception):

@@ -108,3 +108,14 @@ def test_a_target_whose_server_ignores_the_routing_hints_stops_at_once_with_one_
     assert time.monotonic() - started < 30  # one timeout would be 10 s, a cascade minutes
     summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["verdict"] == "error" and "one-ready-agent" in summary["interrupted"]
+
+
+def test_pytest_workers_against_a_remote_one_ready_agent_target_are_refused(tmp_path: Path) -> None:
+    target = tmp_path / "t.toml"
+    target.write_text('base_url = "http://127.0.0.1:9"\nrouting = "one-ready-agent"\n'
+                      '[[agents]]\nusername = "alice"\npassword = "p"\nid = "a1"\n')
+    done = subprocess.run([sys.executable, "-m", "pytest", str(SUITES), "-q", "-n", "2", "-p",
+                           "no:cacheprovider", "--target", str(target), "--report-dir", str(tmp_path / "r")],
+                          capture_output=True, text=True, timeout=120, env=clean_env(), cwd=tmp_path)
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr
+    assert 'routing = "one-ready-agent": the tests run one at a time' in done.stderr

@@ -20,6 +20,8 @@ from conformance.chat_checks import (
     raise_first,
 )
 from conformance.chats import (
+    ONE_READY_AGENT,
+    ROUTED_BY_HINTS_ONLY,
     Chat,
     ChatBook,
     MovingChat,
@@ -95,6 +97,8 @@ __all__ = [
     "LONG_POLLING",
     "NOTIFICATION_TYPE",
     "OMIT",
+    "ONE_READY_AGENT",
+    "ROUTED_BY_HINTS_ONLY",
     "SECURE_KEY",
     "SUBSCRIBE",
     "TAG_KEY",

@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.config import Config, ConfigError, build_config, require_agents
+from conformance.chats import ROUTING_STOP
+from conformance.config import ROUTING_MODES, Config, ConfigError, build_config, require_agents
 from conformance.protocol import ProfileError, load_profile
 from conformance.protocol.catalogue import PROFILE_DOCUMENT
 from conformance.reporting.profile_doc import write as write_profile_document
@@ -87,11 +88,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout-factor", metavar="X", help="multiply every deadline")
     run.add_argument("--rerun-failed", metavar="SUMMARY.json", help="only what failed or errored there")
     run.add_argument("--bundle", metavar="FILE.zip", help="write an evidence bundle")
+    run.add_argument("--routing", choices=ROUTING_MODES, default=None,
+                     help="overrides the target's routing (hints | one-ready-agent); without a target, "
+                     "the embedded reference server routes that way too")
     serve = commands.add_parser("serve", help="run the reference server in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8090)
     serve.add_argument("--fault", action="append", default=[], metavar="NAME")
     serve.add_argument("--target-out", type=Path, metavar="FILE")
+    serve.add_argument("--routing", choices=ROUTING_MODES, default="hints",
+                       help="hints: RouteToAgent/RouteToSkill honoured (default); one-ready-agent: any "
+                       "Ready agent, the hints ignored (as a production routing strategy)")
     serve.add_argument("--agents", type=int, default=0, metavar="N",
                        help="N more agents load1..loadN, for `load` runs (default 0)")
     serve.add_argument(
@@ -116,9 +123,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _validate(config: Config) -> None:
     """Everything checkable before anything runs; ConfigError or ProfileError."""
-    if config.routing != "hints":
-        raise ConfigError(f'routing = "{config.routing}": this version needs a server whose routing '
-                          'honours RouteToAgent/RouteToSkill (routing = "hints")')
     if not config.list_only:
         require_agents(config, narrowed=config.select is not None or config.rerun_failed is not None)
     if config.workers and config.workers > 1 and not config.embedded:
@@ -148,6 +152,7 @@ def _pytest_args(config: Config, seed: int) -> list[str]:
         args += ["--profile", str(config.profile_path)]
     if config.strict:
         args.append("--strict")
+    args += ["--routing", config.routing]
     if config.workers:
         args += ["-n", str(config.workers)]
     return args + _selection(config)
@@ -196,7 +201,8 @@ def run(options: argparse.Namespace) -> int:
     import pytest
 
     keys = ("target_file", "base_url", "profile_path", "report_dir", "strict", "expectations", "select",
-            "list_only", "workers", "hypothesis_profile", "timeout_factor", "rerun_failed", "bundle")
+            "list_only", "workers", "hypothesis_profile", "timeout_factor", "rerun_failed", "bundle",
+            "routing")
     try:
         config = build_config({key: getattr(options, key) for key in keys})
         _validate(config)
@@ -237,6 +243,9 @@ def run(options: argparse.Namespace) -> int:
         path = write_evidence_bundle(config, config.bundle, seed=seed)
         print(f"evidence bundle: {path.resolve()}")
     print(f"verdict: {summary['verdict']}")
+    stopped = str(summary.get("interrupted") or "")
+    if ROUTING_STOP in stopped:  # the one line saying which setting to change, last
+        return _fail(stopped[stopped.index(ROUTING_STOP) + len(ROUTING_STOP):], EXIT_STATUS[Verdict.ERROR])
     vacuous = _vacuous(summary)
     if vacuous:
         return _fail(vacuous, exit_status(summary))
@@ -285,7 +294,7 @@ def serve(options: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
     try:
         serve_reference_server(host, options.port, options.fault, options.target_out, password,
-                               options.agents)
+                               options.agents, options.routing)
     except ValueError as err:  # --agents out of range
         return _fail(str(err), EXIT_CONFIG_ERROR)
     except OSError as err:

@@ -133,10 +133,15 @@ def make_customer(target: Any, transcript: Transcript) -> Callable[..., Customer
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def chats(
-    transcript: Transcript, agents: tuple[Agent, ...], make_customer: Callable[..., Customer], tag: str
+    target: Any,
+    transcript: Transcript,
+    agents: tuple[Agent, ...],
+    make_customer: Callable[..., Customer],
+    tag: str,
 ) -> AsyncIterator[ChatBook]:
-    """The test's `ChatBook`: every chat it makes (and every agent state it changes) is undone after."""
-    book = ChatBook(transcript, agents, make_customer, tag)
+    """The test's `ChatBook`: every chat it makes (and every agent state it changes) is undone after;
+    chats are routed as the target's `routing` says."""
+    book = ChatBook(transcript, agents, make_customer, tag, routing=target.routing)
     try:
         yield book
     finally:
@@ -214,8 +219,9 @@ async def chat_to_colleague(chats: ChatBook, agent_a: Agent, tag: str) -> Moving
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def chat_to_specialist(chats: ChatBook, agent_a: Agent, tag: str) -> MovingChat:
-    """Invited to agent_a; once agent_a lets go, only the one holder of a skill agent_a lacks may get it."""
-    return await chats.moving(agent_a, next_by_own_skill, tag=tag)
+    """Invited to agent_a; once agent_a lets go, only the one holder of a skill agent_a lacks may get it
+    (the tests Transfer it to that skill: every agent is Ready, whatever the routing mode)."""
+    return await chats.moving(agent_a, next_by_own_skill, tag=tag, all_ready=True)
 
 
 @pytest.fixture

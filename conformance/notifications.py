@@ -177,6 +177,32 @@ class NotificationLog:
         reasons = [_reason(predicate(n)) for n in seen]
         raise EventTimeout(description, seen, reasons, timeout)
 
+    async def watch(
+        self,
+        predicate: Predicate,
+        timeout: float,  # noqa: ASYNC109 - a deadline in the harness's own terms
+        since: int = 0,
+    ) -> Notification | None:
+        """The first notification from `since` on that matches, or None when none comes in time or the
+        channel is gone. Unlike `wait_for`, it leaves a deviation the channel saw for the next wait."""
+        checked = since
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with self._changed:
+            while True:
+                while checked < len(self._items):
+                    item = self._items[checked]
+                    checked += 1
+                    if matched(predicate(item)):
+                        return item
+                remaining = deadline - loop.time()
+                if self.lost is not None or remaining <= 0:
+                    return None
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    continue
+
     def about(self, interaction_id: str, since: int = 0, until: int | None = None) -> list[Notification]:
         """The notifications about one interaction, in arrival order."""
         return [n for n in self._items[since:until] if interaction_of(n.data) == interaction_id]

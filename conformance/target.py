@@ -102,7 +102,7 @@ def open_target(config: Config) -> Iterator[Target]:
     if not config.embedded:
         yield make_target(config, profile=profile)
         return
-    with _embedded_server(config.profile_path) as url:
+    with _embedded_server(config.profile_path, config.routing) as url:
         yield make_target(config, base_url=url, profile=profile)
 
 
@@ -153,12 +153,13 @@ def serve_reference_server(
     target_out: Path | None,
     password: str | None,
     agents: int = 0,
+    routing: str = "hints",
 ) -> None:
     """Run the reference server in the foreground until Ctrl-C (OSError if it cannot listen); `agents`
-    generated agents more (ValueError beyond the limit)."""
+    generated agents more (ValueError beyond the limit); `routing` its routing mode."""
     from conformance.simulator.server import serve
 
-    serve(host, port, faults, target_out, password, agents)
+    serve(host, port, faults, target_out, password, agents, routing)
 
 
 # The embedded reference server runs in a child process: in a thread of the pytest process it
@@ -166,18 +167,19 @@ def serve_reference_server(
 _SERVER_CODE = """import sys
 from conformance.simulator.server import ReferenceServer
 from conformance.protocol import load_profile
-with ReferenceServer(profile=load_profile(sys.argv[1] or None)) as server:
+with ReferenceServer(profile=load_profile(sys.argv[1] or None), routing=sys.argv[2]) as server:
     print(server.url, flush=True)
     sys.stdin.read()
 """
 
 
 @contextmanager
-def _embedded_server(profile_path: object) -> Iterator[str]:
-    """Start the reference server in a child process; its URL while inside."""
+def _embedded_server(profile_path: object, routing: str) -> Iterator[str]:
+    """Start the reference server in a child process, routing as the target's `routing` says (the
+    embedded server's mode follows the run's); its URL while inside."""
     argument = "" if profile_path is None else str(profile_path)
     child = subprocess.Popen(
-        [sys.executable, "-c", _SERVER_CODE, argument],
+        [sys.executable, "-c", _SERVER_CODE, argument, routing],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

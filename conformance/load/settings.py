@@ -110,6 +110,9 @@ def read_target(path: Path) -> LoadTarget:
         raise LoadError(str(err)) from None
     if config.base_url is None:
         raise LoadError(f"{path}: base_url is missing")
+    if config.routing != "hints":
+        raise LoadError(f'{path}: routing = "{config.routing}": the load mode runs many chats at once, each '
+                        'routed to its agents by RouteToAgent: it needs routing = "hints"')
     if config.verify_tls is not True or config.base_url.startswith("https"):
         raise LoadError(
             f"{path}: the load mode speaks plain http to a test server (loopback or its own host)"

@@ -25,6 +25,7 @@ OPTIONS = {  # pytest option dest -> Config field
     "gws_timeout_factor": "timeout_factor",
     "gws_rerun_failed": "rerun_failed",
     "gws_list": "list_only",
+    "gws_routing": "routing",
 }
 
 
@@ -42,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--timeout-factor", dest="gws_timeout_factor", metavar="X", help="multiplies timeout_s")
     group.addoption("--rerun-failed", dest="gws_rerun_failed", metavar="SUMMARY",
                     help="only the tests that failed or errored in that summary.json")
+    group.addoption("--routing", dest="gws_routing", metavar="MODE",
+                    help="hints | one-ready-agent (overrides the target's; the embedded server routes so)")
     group.addoption("--list", dest="gws_list", action="store_true", default=None,
                     help="list the selected suite tests with their requirement IDs; run nothing")
     group.addoption("--gws-reports", dest="gws_reports", action="store_true", default=False,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conformance.chats import ROUTING_STOP, RoutingModeMismatch
 from conformance.fixtures import LEFT_BEHIND
 from conformance.reporting import allure as allure_report
 from conformance.reporting.summary import Outcome, TestResult, classify
@@ -84,6 +85,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "teardown" and LEFT_BEHIND:  # the end-of-run sweep runs in the last teardown
         setattr(report, LEFT_BEHIND_RECORD, LEFT_BEHIND[:])
         LEFT_BEHIND.clear()
+    if call.excinfo is not None and isinstance(call.excinfo.value, RoutingModeMismatch):
+        # the target names the wrong routing mode: every later chat would time out; stop here, once
+        item.session.shouldstop = f"{ROUTING_STOP}{call.excinfo.value}"
     result = classify_phase(item, call, report)
     if result is not None:
         failed = report.failed

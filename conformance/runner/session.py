@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.chats import ONE_READY_AGENT
 from conformance.config import Config
+from conformance.runner.options import gws_config
 from conformance.target import Target, open_target
 from conformance.transcript import Transcript
 
@@ -18,10 +20,25 @@ MARK_KEY = pytest.StashKey[tuple[Transcript, int]]()  # a suite test's transcrip
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    serialize_one_ready_agent(config)
     if importlib.util.find_spec("conformance.fixtures") is not None:
         fixtures = importlib.import_module("conformance.fixtures")
         if not config.pluginmanager.is_registered(fixtures):
             config.pluginmanager.register(fixtures, "gws_conformance_fixtures")
+
+
+def serialize_one_ready_agent(config: pytest.Config) -> None:
+    """With routing "one-ready-agent" a remote server's agents are switched Ready and NotReady around each
+    chat: its tests must run one at a time, so xdist workers (which would share the agents) are refused.
+    Each embedded worker has its own reference server."""
+    workers = config.getoption("numprocesses", None)
+    if not workers or hasattr(config, "workerinput") or config.getoption("gws_list", None):
+        return
+    cfg = gws_config(config)
+    if cfg.routing == ONE_READY_AGENT and not cfg.embedded:
+        raise pytest.UsageError(
+            f'routing = "{ONE_READY_AGENT}": the tests run one at a time against a remote server (its agents '
+            "are made Ready one by one); drop -n/--numprocesses")
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conformance.chats import ROUTING_SKIP
 from conformance.fixtures import LEFT_BEHIND
 from conformance.protocol import load_profile
 from conformance.protocol.catalogue import PROFILE_DOCUMENT
@@ -81,6 +82,13 @@ def summarize(session: pytest.Session, exitstatus: int, state: RunState) -> dict
     state.left_behind += LEFT_BEHIND  # a sweep at an interruption runs after the last report
     LEFT_BEHIND.clear()
     summary["left_behind"] = state.left_behind
+    routing_skips = sorted(r.nodeid for r in results
+                           if r.outcome is Outcome.SKIPPED and (r.reason or "").startswith(ROUTING_SKIP))
+    if routing_skips:  # even when other tests covered their requirements, say what did not run
+        summary["skipped_for_routing"] = routing_skips  # beyond the documented keys
+        state.notes.append(f"{len(routing_skips)} test(s) not run because of {ROUTING_SKIP.rstrip(': ')} "
+                           f"(a server that routes by its own rules cannot be told where a chat goes): "
+                           f"{', '.join(routing_skips)}")
     state.notes += [f"left on the server: {what}" for what in state.left_behind]
     if expectations:
         used = {e.key for r in results if (e := matching(expectations, r.nodeid, r.requirements)) is not None}

@@ -73,6 +73,10 @@ def new_token() -> str:
     return secrets.token_hex(12)
 
 
+HINTS, ONE_READY_AGENT = "hints", "one-ready-agent"
+ROUTING_MODES = (HINTS, ONE_READY_AGENT)  # "hints": RouteToAgent/RouteToSkill honoured (section 4)
+
+
 class Core:
     def __init__(
         self,
@@ -81,7 +85,11 @@ class Core:
         service: str,
         faults: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] | None = None,
+        routing: str = HINTS,
     ) -> None:
+        if routing not in ROUTING_MODES:
+            raise ValueError(f"routing: expected one of {', '.join(ROUTING_MODES)}, got {routing!r}")
+        self.routing = routing
         self.profile = profile
         self.accounts = {a.id: a for a in accounts}
         self.service = service
@@ -343,8 +351,12 @@ class Core:
         return status.ready or ("not-ready-agent-invited" in self.faults and status.session)
 
     def candidates(self, chat: Chat) -> list[str]:
-        """The agents routing may invite to `chat`, best first, honouring the routing hints."""
+        """The agents routing may invite to `chat`, best first: honouring the routing hints, or (routing
+        "one-ready-agent", a production strategy's stand-in) any Ready agent in account order, the hints
+        never read."""
         fresh = [uid for uid in self.accounts if uid not in chat.invited_ever]
+        if self.routing == ONE_READY_AGENT:
+            return [uid for uid in fresh if self.routable(uid)]
         to_agent = chat.user_data.get(self.profile.wire(RoutingKey.TO_AGENT))
         named = self.user_id_of(to_agent) if to_agent is not None else None
         if named is not None and named in fresh:

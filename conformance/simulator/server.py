@@ -18,6 +18,7 @@ import uvicorn
 from conformance.protocol.profile import DEFAULT_PROFILE, Profile
 from conformance.simulator.accounts import SERVICE, built_in_agents, generated_agents
 from conformance.simulator.app import build_app
+from conformance.simulator.core import HINTS
 from conformance.simulator.faults import check_fault_names
 from conformance.simulator.limits import LOOPBACK_HOSTS
 
@@ -53,19 +54,23 @@ class ReferenceServer:
         engine: Engine | None = None,
         password: str | None = None,
         agents: int = 0,
+        routing: str = HINTS,
     ) -> None:
         """`password` replaces the built-in agents' password `password` (ignored with `engine`); `agents`
-        adds that many generated agents (load1..loadN) for load runs."""
+        adds that many generated agents (load1..loadN) for load runs; `routing` is the engine's routing
+        mode (`hints`: RouteToAgent/RouteToSkill honoured; `one-ready-agent`: any Ready agent, the hints
+        ignored; ignored with `engine`)."""
         self.faults = check_fault_names(tuple(faults))
         self.profile = profile
         self.accounts = built_in_agents(password) + generated_agents(agents, password)
         if engine is None:
             from conformance.simulator.engine import Engine
 
-            engine = Engine(profile, self.accounts, SERVICE, faults=self.faults)
+            engine = Engine(profile, self.accounts, SERVICE, faults=self.faults, routing=routing)
         else:
             self.accounts = tuple(engine.accounts.values())
         self.engine = engine
+        self.routing = engine.routing
         self.app = build_app(self.engine, profile, self.faults)
         self._socket = _listening_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
@@ -155,7 +160,7 @@ def target_toml(server: ReferenceServer) -> str:
         f'gms_url = "{server.url}"',
         f'service = "{SERVICE}"',
         "csrf = true",
-        'routing = "hints"',
+        f'routing = "{server.routing}"',
     ]
     for agent in server.accounts:
         skills = ", ".join(f'"{s}"' for s in agent.skills)
@@ -187,14 +192,17 @@ def serve(
     target_out: Path | None,
     password: str | None = None,
     agents: int = 0,
+    routing: str = HINTS,
 ) -> None:
     """Run the reference server in the foreground until Ctrl-C; `password` replaces the agents' one;
-    `agents` adds generated agents."""
-    server = ReferenceServer(faults, host=host, port=port, password=password, agents=agents).start()
+    `agents` adds generated agents; `routing` is its routing mode."""
+    server = ReferenceServer(faults, host=host, port=port, password=password, agents=agents,
+                             routing=routing).start()
     try:
         if target_out is not None:
             target_out.write_text(target_toml(server), encoding="utf-8")
         suffix = f" (faults: {', '.join(sorted(server.faults))})" if server.faults else ""
+        suffix += f" (routing: {server.routing})" if server.routing != HINTS else ""
         print(f"reference server listening on {server.url}{suffix}; Ctrl-C stops it", flush=True)
         if target_out is not None:
             print(f"target file written to {target_out}", flush=True)

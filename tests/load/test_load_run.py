@@ -248,3 +248,13 @@ def test_locust_run_directly_refuses_too_many_users(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode == 2 and "--users" in done.stderr
+
+
+def test_a_one_ready_agent_target_is_refused_in_one_line(tmp_path: Path) -> None:
+    from conformance.load.settings import LoadError, read_target
+
+    target = write_target(tmp_path, "http://127.0.0.1:9")
+    target.write_text(target.read_text(encoding="utf-8").replace(
+        'gms_url', 'routing = "one-ready-agent"\ngms_url', 1), encoding="utf-8")
+    with pytest.raises(LoadError, match='needs routing = "hints"'):
+        read_target(target)

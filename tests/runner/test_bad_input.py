@@ -3,6 +3,7 @@ which agents it assumes, and the summary records them."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -82,3 +83,39 @@ def test_pytest_suites_with_a_typo_in_select_is_a_usage_error(tmp_path: Path) ->
                           timeout=120, env=clean_env(), cwd=SUITES.parent)
     assert done.returncode == 4, done.stdout[-2000:]  # pytest's usage error
     assert "select: 'ACCPT' names no requirement, area or test; the closest: ACCEPT" in done.stderr
+
+
+def test_a_target_whose_server_ignores_the_routing_hints_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    """routing = "hints" against a server that routes by its own rules: the first chat that reaches another
+    agent than the one named stops the run, exit 3, with one line naming the setting; no timeout cascade."""
+    from conformance.simulator.core import ONE_READY_AGENT
+    from conformance.simulator.server import ReferenceServer, target_toml
+
+    report_dir = tmp_path / "reports"
+    with ReferenceServer(routing=ONE_READY_AGENT) as server:
+        target = tmp_path / "t.toml"
+        target.write_text(target_toml(server).replace('routing = "one-ready-agent"', 'routing = "hints"'))
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", str(target),
+                               "--select", "SESSION", "--report-dir", str(report_dir)],
+                              capture_output=True, text=True, timeout=120, env=clean_env())
+    assert done.returncode == 3, done.stdout[-3000:]
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith('gws-conformance: routing = "hints", but the server routed a chat with '
+                                  "RouteToAgent="), done.stderr
+    assert done.stderr.rstrip().endswith('set routing = "one-ready-agent" in the target file '
+                                         "(or --routing one-ready-agent)")
+    assert time.monotonic() - started < 30  # one timeout would be 10 s, a cascade minutes
+    summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdict"] == "error" and "one-ready-agent" in summary["interrupted"]
+
+
+def test_pytest_workers_against_a_remote_one_ready_agent_target_are_refused(tmp_path: Path) -> None:
+    target = tmp_path / "t.toml"
+    target.write_text('base_url = "http://127.0.0.1:9"\nrouting = "one-ready-agent"\n'
+                      '[[agents]]\nusername = "alice"\npassword = "p"\nid = "a1"\n')
+    done = subprocess.run([sys.executable, "-m", "pytest", str(SUITES), "-q", "-n", "2", "-p",
+                           "no:cacheprovider", "--target", str(target), "--report-dir", str(tmp_path / "r")],
+                          capture_output=True, text=True, timeout=120, env=clean_env(), cwd=tmp_path)
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr
+    assert 'routing = "one-ready-agent": the tests run one at a time' in done.stderr

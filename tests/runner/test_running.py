@@ -181,3 +181,22 @@ def test_the_runner_modules_are_registered_once(autoload: bool) -> None:
     for module in (*MODULES, "conformance.runner.plugin"):
         name = module if isinstance(module, str) else module.__name__
         assert done.stdout.count(f"PLUGIN registered: <module '{name}'") == 1, name
+
+
+def test_one_ready_agent_runs_against_the_embedded_server_routing_so(tmp_path: Path) -> None:
+    """`run --routing one-ready-agent`: the embedded reference server routes by its own rules (the hints
+    ignored) and the routing cases pass; the chat machine, which needs chats routed to named agents, is
+    skipped with the routing reason, and what only it tested in this selection is untested: incomplete."""
+    done = cli("run", "--routing", "one-ready-agent", "--select", "REJECT or SESSION or random_operation",
+               "--report-dir", str(tmp_path))
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["target"]["routing"] == "one-ready-agent"
+    assert summary["verdict"] == "incomplete"
+    why = summary["coverage"]["untested_because"]["ORDER-01"]
+    assert why.startswith('skipped: routing = "one-ready-agent"')
+    assert all(summary["requirements"][rid]["outcome"] == "passed"
+               for rid in ("REJECT-01", "REJECT-02", "SESSION-01", "SESSION-02"))
+    machine = [n for n in summary["tests"] if "random_operation_sequences" in n]
+    assert len(machine) == 1 and summary["tests"][machine[0]] == "skipped"
+    assert summary["reasons"][machine[0]].startswith('routing = "one-ready-agent": ')

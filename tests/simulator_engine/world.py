@@ -22,9 +22,9 @@ class CustomerChat:
 
 
 class World:
-    def __init__(self, *faults: str) -> None:
+    def __init__(self, *faults: str, routing: str = "hints") -> None:
         self.engine = Engine(
-            DEFAULT_PROFILE, BUILT_IN_AGENTS, SERVICE, frozenset(faults), clock=lambda: FIXED
+            DEFAULT_PROFILE, BUILT_IN_AGENTS, SERVICE, frozenset(faults), clock=lambda: FIXED, routing=routing
         )
         self._tags = 0
 

@@ -65,6 +65,15 @@ def test_target_file_describes_the_server() -> None:
     assert all(set(a) == {"username", "password", "id", "skills"} for a in target["agents"])
 
 
+def test_a_server_routing_by_its_own_rules_writes_its_mode_in_the_target_file() -> None:
+    server = ReferenceServer(routing="one-ready-agent")
+    try:
+        assert server.engine.routing == "one-ready-agent"
+        assert tomllib.loads(target_toml(server))["routing"] == "one-ready-agent"
+    finally:
+        server.stop()
+
+
 def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
     out = tmp_path / "target.toml"
     code = (

@@ -18,6 +18,7 @@ import yaml
 
 from conformance.cli import _parser
 from conformance.config import build_config
+from conformance.load.command import parser as load_parser
 from conformance.runner.select_names import check_selection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,10 @@ def parses(args: list[str]) -> str | None:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            _parser().parse_args(args)
+            if args[:1] == ["load"]:  # `load` hands its arguments to the load mode's own parser
+                load_parser().parse_args(args[1:])
+            else:
+                _parser().parse_args(args)
         except SystemExit as exit_:
             return None if exit_.code == 0 else err.getvalue().strip().splitlines()[-1]
     return None

@@ -53,12 +53,15 @@ OURS = {"conformance", "suites", "tests", "bench"}
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
 DEV = [Requirement(r) for r in PROJECT["optional-dependencies"]["dev"]]
+LOAD = [Requirement(r) for r in PROJECT["optional-dependencies"]["load"]]  # conformance/load/ only
+MUTATION = [Requirement(r) for r in PROJECT["optional-dependencies"]["mutation"]]  # bench/mutation.py
 CONSTRAINTS = ROOT / "constraints.txt"
 
 
-def top_level_imports(folder: Path) -> set[str]:
+def top_level_imports(folder: Path, leave_out: Path | None = None) -> set[str]:
     found: set[str] = set()
     paths = [folder] if folder.is_file() else sorted(folder.rglob("*.py"))
+    paths = [p for p in paths if leave_out is None or not p.is_relative_to(leave_out)]
     for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
@@ -79,15 +82,21 @@ def declared(requirements: list[Requirement]) -> set[str]:
 
 @pytest.mark.parametrize("folder", ["conformance", "suites", "conftest.py"])
 def test_every_import_of_the_package_is_a_runtime_dependency(folder: str) -> None:
-    undeclared = {m: distributions(m) for m in top_level_imports(ROOT / folder)
+    undeclared = {m: distributions(m) for m in top_level_imports(ROOT / folder, ROOT / "conformance" / "load")
                   if not distributions(m) & declared(RUNTIME)}
+    assert undeclared == {}
+
+
+def test_every_import_of_the_load_mode_is_in_its_extra() -> None:
+    undeclared = {m: distributions(m) for m in top_level_imports(ROOT / "conformance" / "load")
+                  if not distributions(m) & declared(RUNTIME + LOAD)}
     assert undeclared == {}
 
 
 @pytest.mark.parametrize("folder", ["tests", "bench"])
 def test_every_import_of_the_project_tests_is_declared(folder: str) -> None:
     undeclared = {m: distributions(m) for m in top_level_imports(ROOT / folder)
-                  if not distributions(m) & declared(RUNTIME + DEV)}
+                  if not (distributions(m) or {canonicalize_name(m)}) & declared(RUNTIME + DEV + MUTATION)}
     assert undeclared == {}
 
 

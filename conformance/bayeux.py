@@ -129,6 +129,7 @@ class BayeuxClient:
         self.connected = False
         self.handshakes = 0
         self.connects = 0  # connect requests sent
+        self.connect_replies = 0  # answers to the loop's connects
         self._next_id = 0
         self._loop_task: asyncio.Task[None] | None = None
         self._held: asyncio.Task[BayeuxResponse] | None = None
@@ -333,9 +334,10 @@ class BayeuxClient:
         await asyncio.wait_for(self._held_event.wait(), timeout)
 
     async def drop_connect(self, barrier: Callable[[], Awaitable[object]] | None = None) -> None:
-        """Abort the connect in flight (closing its TCP connection); the loop reconnects at once.
-        `barrier`, a round trip to the same server, is made twice before the drop so that the server
-        has taken the connect in (its bytes arrived before the barrier's)."""
+        """Abort the connect in flight (closing its TCP connection); the loop reconnects at once, and
+        this returns once that reconnect is answered (so nothing the caller does next can reach the
+        server before it). `barrier`, a round trip to the same server, is made twice before the drop so
+        that the server has taken the connect in (its bytes arrived before the barrier's)."""
         await self.wait_held(self.timeout_s)
         if barrier is not None:
             await barrier()
@@ -343,11 +345,14 @@ class BayeuxClient:
         held = self._held
         if held is None or held.done():
             return
+        answered = self.connect_replies
         self._dropping = True
         held.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await held
         self.transcript.note(self.actor, "dropped the held /meta/connect")
+        with contextlib.suppress(TimeoutError):  # no answer: the loop's own errors tell why
+            await self.wait_until(lambda c: c.connect_replies > answered, self.timeout_s)
 
     async def _run(self) -> None:
         """The connect loop; when it ends by itself (not stopped), the channel is lost: say why."""
@@ -382,6 +387,8 @@ class BayeuxClient:
                 await asyncio.sleep(min(0.05 * 2**failures, 1.0))  # back-off after a failure
                 continue
             first = False
+            self.connect_replies += 1
+            await self._changed()
             reply = response.reply(CONNECT)
             if reply is not None:
                 self._take_advice(reply)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from conformance import expect, match
-from conformance.actors import Agent, Customer
+from conformance.actors import Agent, Customer, StepHook
 from conformance.protocol import ChannelState, Operation, Position, State
 from conformance.transcript import Transcript
 
@@ -158,6 +158,8 @@ class ChatBook:
         self.made: list[Chat] = []
         self.loose: list[Customer] = []  # customers whose chat was never seen by an agent
         self.touched: set[str] = set()  # agents a test made NotReady or ended the session of
+        self.ended: set[str] = set()  # agents whose session the test ended (until set_ready(True))
+        self.watch: StepHook | None = None  # run after every step of the customers it makes
         self.count = 0
 
     def new_tag(self) -> str:
@@ -173,6 +175,8 @@ class ChatBook:
     ) -> Customer:
         """A started customer (no message yet), its chat carrying the tag and the routing hints."""
         customer = self.make_customer(actor or f"customer-{tag}")
+        if self.watch is not None:
+            customer.after_step.append(self.watch)
         self.loose.append(customer)
         await customer.start(
             route_to_agent=route_to_agent.name if route_to_agent else None,
@@ -256,11 +260,14 @@ class ChatBook:
         """Ready or NotReady, confirmed; a NotReady agent is put back to Ready at teardown."""
         if not ready:
             self.touched.add(agent.name)
+        else:
+            self.ended.discard(agent.name)  # Ready starts the session again (profile section 4)
         return (await (agent.ready() if ready else agent.not_ready())).seq
 
     async def end_session(self, agent: Agent) -> None:
         """EndContactCenterSession; the session is started again and the agent made Ready at teardown."""
         self.touched.add(agent.name)
+        self.ended.add(agent.name)
         expect.success(await agent.client.end_session(), "SESSION-01")
 
     async def close(self) -> None:

@@ -3,8 +3,11 @@ a step produces as the profile orders them, the customer's view, and the checks 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from conformance import expect, match
@@ -16,10 +19,20 @@ from conformance.chat_checks import (
     check_history_complete,
     raise_first,
 )
-from conformance.chats import MovingChat
+from conformance.chats import ChatBook, MovingChat
 from conformance.messages import FROM, NICKNAME, log_of
-from conformance.protocol import ChatMessageType, Operation, Position, Profile, State, Status, Visibility
+from conformance.protocol import (
+    ChannelState,
+    ChatMessageType,
+    Operation,
+    Position,
+    Profile,
+    State,
+    Status,
+    Visibility,
+)
 from conformance.reply import Reply
+from conformance.views import AgentViews, check_agent_views, check_customer_view, established
 
 Snapshot = tuple[int, Any]
 
@@ -184,3 +197,94 @@ async def whole_chat_checks(
     raise_first(party_checks(p, cid, agents, history))
     raise_first(check_customer(p, messages, history))
     return messages
+
+
+# -- every view of the chats against the notifications (the pure checks of conformance.views) --------
+
+
+def last_channel_ready(agent: Agent) -> bool:
+    """Whether the agent's last channel echo said Ready (so that its barrier keeps its channel state)."""
+    echoes = agent.notifications.channel_states()
+    return not echoes or match.channel_state(agent.profile, ChannelState.READY)(echoes[-1]) is None
+
+
+def checkable(book: ChatBook) -> list[Agent]:
+    """The book's agents whose notifications can be brought up to date without changing anything: not
+    those whose session the test ended (a Ready or NotReady would start it again), nor those whose
+    notification channel is gone."""
+    return [a for a in book.agents if a.name not in book.ended and a.notifications.lost is None]
+
+
+# The chats of each book whose views were checked once they were over for everyone (every agent told
+# Completed or nothing, the customer's chat ended): later checks only see that no list holds them.
+_OVER: weakref.WeakKeyDictionary[ChatBook, set[str]] = weakref.WeakKeyDictionary()
+
+
+async def _agent_views(agent: Agent, ids: Sequence[str]) -> AgentViews:
+    short, full, *each = await asyncio.gather(
+        agent.client.list_interactions(),
+        agent.client.list_interactions(all_fields=True),
+        *(agent.client.get_interaction(cid) for cid in ids),
+    )
+    return AgentViews(agent.name, short, full, dict(zip(ids, each, strict=True)))
+
+
+async def views_agree(book: ChatBook, *, synced: bool = False) -> None:
+    """Every view of every chat of the book agrees with the notifications (`conformance.views`): each
+    agent's list, `?fields=*` and GET of each interaction it was told of, and each customer's transcript.
+    Each agent is first brought up to date with a barrier that keeps its channel state (`synced`: the
+    caller just did that). The requests of one check go out together."""
+    agents = checkable(book)
+    if not agents:
+        return
+    if not synced:
+        await asyncio.gather(*(agent.barrier(ready=last_channel_ready(agent)) for agent in agents))
+    chats = list(book.made)
+    if not chats:
+        return
+    profile = agents[0].profile
+    over = _OVER.setdefault(book, set())
+    logs = {agent.name: {chat.id: log_of(agent, chat.id) for chat in chats} for agent in agents}
+    told = {
+        agent.name: [cid for cid, log in logs[agent.name].items()
+                     if cid not in over and established(profile, log).state is not None]
+        for agent in agents
+    }
+    live = [chat for chat in chats if chat.id not in over and chat.customer.client.chat_id is not None]
+    views, transcripts = await asyncio.gather(
+        asyncio.gather(*(_agent_views(agent, told[agent.name]) for agent in agents)),
+        asyncio.gather(*(chat.customer.chat_messages(requirement=None) for chat in live)),
+    )
+    found: list[Violation] = []
+    for agent, seen in zip(agents, views, strict=True):
+        found += check_agent_views(profile, seen, logs[agent.name])
+    for chat, transcript in zip(live, transcripts, strict=True):
+        found += check_customer_view(profile, transcript, [logs[a.name][chat.id] for a in agents])
+    raise_first(found)
+    for chat in chats:
+        states = {established(profile, logs[a.name][chat.id]).state for a in agents}
+        if chat.customer.client.chat_ended and states <= {State.COMPLETED, None}:
+            over.add(chat.id)
+
+
+@contextlib.contextmanager
+def watch_views(book: ChatBook) -> Iterator[None]:
+    """While it lasts, `views_agree` runs after every synced step of the book's agents and of the
+    customers it makes (a flow's every step)."""
+
+    async def hook() -> None:
+        await views_agree(book)
+
+    book.watch = hook
+    for agent in book.agents:
+        agent.after_step.append(hook)
+    try:
+        yield
+    finally:
+        book.watch = None
+        for agent in book.agents:
+            with contextlib.suppress(ValueError):
+                agent.after_step.remove(hook)
+        for customer in [*book.loose, *(chat.customer for chat in book.made)]:
+            with contextlib.suppress(ValueError):
+                customer.after_step.remove(hook)

@@ -4,9 +4,10 @@ The model is built from the profile's capability table (profile.capabilities(Pos
 every step, every agent is brought up to date with a barrier and checked: each StatusChange carries the
 model's state and exactly the capabilities of its row (STATE-01), operations outside the capabilities
 fail and those inside succeed (STATE-02/03), states move forward (STATE-04), nothing follows
-Completed (STATE-05), and the order rules hold (ORDER-01..03). Rules are synchronous: they drive the
-session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run shrinks to
-a short script of rule calls, which hypothesis prints.
+Completed (STATE-05), and the order rules hold (ORDER-01..03); then every agent's REST views and every
+customer's transcript agree with those notifications (conformance.views). Rules are synchronous: they
+drive the session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run
+shrinks to a short script of rule calls, which hypothesis prints.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from conformance.api import (
     expect,
     log_of,
     raise_first,
+    views_agree,
 )
 
 TAKING_PART = {
@@ -255,6 +257,9 @@ class ChatMachine(RuleBasedStateMachine):
                 log = log_of(party, chat.id)
                 raise_first(check_agent(self.profile, log, None, who=party.name))
                 self._check_position(chat, party, log)
+        # Then every REST view and every customer's transcript against those notifications (SESSION-03,
+        # CUSTOMER-02, ORDER-02): after the model's checks, so a wrong notification is blamed as such.
+        self.run(views_agree(self.factory, synced=True))
 
     def _observe_invitations(self, chat: ChatModel) -> None:
         invited = self.profile.wire(State.INVITED)

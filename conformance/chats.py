@@ -161,6 +161,7 @@ class ChatBook:
         self.ended: set[str] = set()  # agents whose session the test ended (until set_ready(True))
         self.watch: StepHook | None = None  # run after every step of the customers it makes
         self.count = 0
+        self.marks = {a.name: a.notifications.mark() for a in agents}  # what came before the book's chats
 
     def new_tag(self) -> str:
         self.count += 1

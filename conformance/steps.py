@@ -8,6 +8,7 @@ import contextlib
 import json
 import weakref
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from conformance import expect, match
@@ -21,6 +22,7 @@ from conformance.chat_checks import (
 )
 from conformance.chats import ChatBook, MovingChat
 from conformance.messages import FROM, NICKNAME, log_of
+from conformance.notifications import interaction_of
 from conformance.protocol import (
     ChannelState,
     ChatMessageType,
@@ -215,9 +217,31 @@ def checkable(book: ChatBook) -> list[Agent]:
     return [a for a in book.agents if a.name not in book.ended and a.notifications.lost is None]
 
 
-# The chats of each book whose views were checked once they were over for everyone (every agent told
-# Completed or nothing, the customer's chat ended): later checks only see that no list holds them.
-_OVER: weakref.WeakKeyDictionary[ChatBook, set[str]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Read:
+    """What the view checks of one book have read so far: each agent's notifications from the book's
+    start, by interaction (read on from where the last check stopped), and the chats checked once they
+    were over for everyone (every agent told Completed or nothing, the customer's chat ended): later
+    checks only see that no list holds them."""
+
+    upto: dict[str, int]
+    logs: dict[str, dict[str, list[dict[str, Any]]]]
+    over: set[str]
+
+
+_READ: weakref.WeakKeyDictionary[ChatBook, _Read] = weakref.WeakKeyDictionary()
+
+
+def _logs(book: ChatBook, agent: Agent, read: _Read) -> dict[str, list[dict[str, Any]]]:
+    """The agent's notifications about each interaction, from the book's start on."""
+    start = read.upto.get(agent.name, book.marks.get(agent.name, 0))
+    found = read.logs.setdefault(agent.name, {})
+    for n in agent.notifications.since(start):
+        cid = interaction_of(n.data)
+        if cid is not None:
+            found.setdefault(cid, []).append(n.data)
+    read.upto[agent.name] = agent.notifications.mark()
+    return found
 
 
 async def _agent_views(agent: Agent, ids: Sequence[str]) -> AgentViews:
@@ -230,27 +254,28 @@ async def _agent_views(agent: Agent, ids: Sequence[str]) -> AgentViews:
 
 
 async def views_agree(book: ChatBook, *, synced: bool = False) -> None:
-    """Every view of every chat of the book agrees with the notifications (`conformance.views`): each
-    agent's list, `?fields=*` and GET of each interaction it was told of, and each customer's transcript.
-    Each agent is first brought up to date with a barrier that keeps its channel state (`synced`: the
-    caller just did that). The requests of one check go out together."""
-    agents = checkable(book)
+    """Every view of every chat of the book agrees with the notifications (`conformance.views`): the list,
+    `?fields=*` and GET of each interaction of every agent told of one of them, and each customer's
+    transcript. Those agents are first brought up to date with a barrier that keeps their channel state
+    (`synced`: the caller just did that). The requests of one check go out together."""
+    chats = list(book.made)
+    if not chats:
+        return
+    read = _READ.setdefault(book, _Read({}, {}, set()))
+    ids = [chat.id for chat in chats]
+    agents = [a for a in checkable(book) if any(_logs(book, a, read).get(cid) for cid in ids)]
     if not agents:
         return
     if not synced:
         await asyncio.gather(*(agent.barrier(ready=last_channel_ready(agent)) for agent in agents))
-    chats = list(book.made)
-    if not chats:
-        return
     profile = agents[0].profile
-    over = _OVER.setdefault(book, set())
-    logs = {agent.name: {chat.id: log_of(agent, chat.id) for chat in chats} for agent in agents}
+    logs = {a.name: {cid: list(_logs(book, a, read).get(cid, ())) for cid in ids} for a in agents}
     told = {
         agent.name: [cid for cid, log in logs[agent.name].items()
-                     if cid not in over and established(profile, log).state is not None]
+                     if cid not in read.over and established(profile, log).state is not None]
         for agent in agents
     }
-    live = [chat for chat in chats if chat.id not in over and chat.customer.client.chat_id is not None]
+    live = [chat for chat in chats if chat.id not in read.over and chat.customer.client.chat_id is not None]
     views, transcripts = await asyncio.gather(
         asyncio.gather(*(_agent_views(agent, told[agent.name]) for agent in agents)),
         asyncio.gather(*(chat.customer.chat_messages(requirement=None) for chat in live)),
@@ -264,7 +289,7 @@ async def views_agree(book: ChatBook, *, synced: bool = False) -> None:
     for chat in chats:
         states = {established(profile, logs[a.name][chat.id]).state for a in agents}
         if chat.customer.client.chat_ended and states <= {State.COMPLETED, None}:
-            over.add(chat.id)
+            read.over.add(chat.id)
 
 
 @contextlib.contextmanager

@@ -16,9 +16,11 @@ import pytest_asyncio
 from conformance import expect, match
 from conformance.actors import TAG_KEY, Agent, AgentAccount, Customer
 from conformance.chats import Chat, ChatBook, MovingChat, next_by_own_skill, next_by_shared_skill
+from conformance.notifications import ChannelLost
 from conformance.protocol import Operation, Position, Profile, State
 from conformance.steps import views_agree
 from conformance.transcript import Transcript
+from conformance.transport import TargetUnreachable
 
 RUN_ID = uuid.uuid4().hex[:8]
 # Set on a test item by the runner when its body passed: only then does the `chats` teardown check the
@@ -151,7 +153,10 @@ async def chats(
     try:
         yield book
         if getattr(request.node, BODY_PASSED, False):
-            await views_agree(book)
+            try:
+                await views_agree(book)
+            except (TargetUnreachable, ChannelLost) as err:  # no verdict: the body's stands, later tests tell
+                transcript.note("views", f"the views could not be checked: {err}")
     finally:
         await book.close()
 

@@ -52,6 +52,8 @@ def classify_failure(
 ) -> TestResult:
     """The result of a phase that raised `error` (`expected`: requirements with an expectations entry)."""
     deviation = nonconformance_of(error)
+    if deviation is None and phase == "teardown":  # after the body: what it established stands
+        return TestResult(nodeid, Outcome.ERROR, {}, reason=one_line(error))
     if deviation is None:
         return TestResult(nodeid, Outcome.ERROR, dict.fromkeys(ids, Outcome.ERROR), reason=one_line(error))
     rid, expected = deviation.requirement, set(expected)

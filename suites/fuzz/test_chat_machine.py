@@ -171,11 +171,21 @@ class ChatMachine(RuleBasedStateMachine):
                     chat.pos[name] = Position.CUSTOMER_LEFT
             chat.ended = not chat.takers()
 
-    @rule(agent=st.sampled_from(["a", "b", "c"]), ready=st.booleans())
+    @rule(agent=st.sampled_from(["a", "b", "c", "d"]), ready=st.booleans())
     def agent_sets_channel(self, agent: str, ready: bool) -> None:
         party = self._agent(agent)
         self.run(self.factory.set_ready(party, ready))
         self.ready[party.name] = ready
+
+    @rule(agent=st.sampled_from(["a", "b", "c", "d", "none"]))
+    def only_one_agent_ready(self, agent: str) -> None:
+        """A sparse configuration in one step: this agent alone is Ready (or none is); queued chats wait
+        for it, re-routing has at most one candidate, and one that rejected has none."""
+        keep = None if agent == "none" else self._agent(agent).name
+        for name, party in self.agents.items():
+            if self.ready[name] != (name == keep):
+                self.run(self.factory.set_ready(party, name == keep))
+                self.ready[name] = name == keep
 
     # -- the model ------------------------------------------------------------------------------
 
@@ -226,7 +236,8 @@ class ChatMachine(RuleBasedStateMachine):
         pos.pop("", None)
 
     def _agent(self, letter: str) -> Agent:
-        return list(self.agents.values())["abc".index(letter)]
+        parties = list(self.agents.values())
+        return parties["abcd".index(letter) % len(parties)]  # "d" is "a" again with three agents
 
     def _pick(self, chat: ChatModel, who: str) -> Agent:
         """A letter, or a role: "owner", "consultant", "free" (Ready, never in this chat); falls
@@ -251,6 +262,7 @@ class ChatMachine(RuleBasedStateMachine):
             self.run(party.barrier(ready=self.ready[party.name]))
         for chat in self.models:
             self._observe_invitations(chat)
+            self._check_offered(chat)
             if chat.id is None:
                 continue
             for party in self.agents.values():
@@ -279,7 +291,27 @@ class ChatMachine(RuleBasedStateMachine):
                         f"no invitation to the ended {chat!r}",
                         party.name,
                     )
+                    expect.that(self.ready[party.name], "SESSION-02",
+                                f"no invitation of the NotReady {party.name} to {chat!r}", "invited")
                     chat.pos[party.name] = Position.INVITED
+
+    def _check_offered(self, chat: ChatModel) -> None:
+        """A chat waiting in the queue has no candidate left: none of the agents routing may invite to it
+        (its hinted agent while never invited, else any agent never invited to it) is Ready (SESSION-02;
+        after a reject, REJECT-02: the rejected chat is offered to another Ready agent)."""
+        busy = TAKING_PART | {Position.INVITED}
+        if chat.ended or not chat.customer_here or any(p in busy for p in chat.pos.values()):
+            return
+        if chat.hinted not in chat.pos:
+            candidates = [chat.hinted] if self.ready[chat.hinted] else []
+        else:
+            candidates = [n for n in self.agents if n not in chat.pos and self.ready[n]]
+        expect.that(
+            not candidates,
+            "REJECT-02" if chat.rejected_by else "SESSION-02",
+            f"{chat!r}, waiting in the queue, offered to one of its Ready candidates {candidates}",
+            f"no invitation; invited before: {sorted(chat.pos)}",
+        )
 
     def _check_position(self, chat: ChatModel, party: Agent, log: list[dict[str, Any]]) -> None:
         want = chat.pos.get(party.name)
@@ -301,7 +333,8 @@ class ChatMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.requirement(
-    "STATE-01", "STATE-02", "STATE-03", "STATE-04", "STATE-05", "ORDER-01", "ORDER-02", "ORDER-03"
+    "STATE-01", "STATE-02", "STATE-03", "STATE-04", "STATE-05", "ORDER-01", "ORDER-02", "ORDER-03",
+    "SESSION-02",
 )
 async def test_random_operation_sequences_keep_states_and_order(
     agents, target, transcript, make_customer, tag

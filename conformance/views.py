@@ -12,6 +12,9 @@ The notifications are the reference. For each agent and each interaction in scop
 - `GET .../{id}` answers the interaction as established (once Completed: 200 with state Completed, or
   statusCode 6).
 All of these views are SESSION-03's (the requirement that owns the list, `fields=*` and `GET .../{id}`).
+Only a view that lags behind the notifications (or two views that disagree with each other) is judged:
+a view ahead of them (further in Invited -> Processing -> Completed, or listing what the agent was never
+told of) may be right about a notification that was lost, which the notification checks judge.
 
 The customer's transcript agrees with the `All`-visibility messages the agents received (ChatHistory and
 NewMessages): each of them up to the customer's own departure is in it, at its index, with the same
@@ -164,20 +167,32 @@ def check_agent_views(
             f"HTTP {views.full.http_status} {views.full.text[:200]}")
     for cid, log in logs.items():
         told = established(profile, log)
+        in_short = short_ids is not None and cid in short_ids
+        in_full = objects is not None and cid in objects
+        if short_ids is not None and objects is not None and in_short != in_full:
+            bad(f"{cid} in both lists or in neither (?fields=* and uris the same interactions)",
+                f"interactions {sorted(objects)}; uris {short_ids}")
+        if told.state is None:
+            continue  # never told of it: what a view shows is a lost invitation's business, or AUTH-05's
+        reply = views.each.get(cid)
+        listed = objects.get(cid) if objects is not None else None
+        listed_state = profile.parse(State, listed.get(STATE)) if listed is not None else None
+        shown = [_view_state(profile, reply), listed_state]
+        if any(v is not None and _RANK[v] > _RANK[told.state] for v in shown):
+            continue  # a view ahead of the notifications: a lost notification, which their checks judge
         want = "listed" if told.listed else "not listed"
         because = f"its notifications established {_told(profile, told)}"
-        if short_ids is not None and (cid in short_ids) != told.listed:
+        if short_ids is not None and in_short != told.listed:
             uris = (views.short.body or {}).get(URIS)
             bad(f"{cid} {want} in GET /me/interactions ({because})", f"uris {uris!r}")
-        if objects is not None and (cid in objects) != told.listed:
+        if objects is not None and in_full != told.listed:
             bad(f"{cid} {want} in GET /me/interactions?fields=* ({because})",
                 f"interactions {sorted(objects)}; uris {short_ids}")
-        if objects is not None and cid in objects and told.listed:
+        if objects is not None and in_full and told.listed:
             why = _object_disagrees(profile, told, objects[cid], completed_ok=False)
             if why is not None:
                 bad(f"{cid} in ?fields=* as {because}", f"{why}: {objects[cid]!r}"[:600])
-        reply = views.each.get(cid)
-        if reply is None or told.state is None:
+        if reply is None:
             continue
         if told.state == State.COMPLETED and reply.status_code == profile.code(Status.NOT_FOUND):
             continue  # a Completed interaction may be gone (section 4)
@@ -190,6 +205,19 @@ def check_agent_views(
         if why is not None:
             bad(f"GET /me/interactions/{cid} as {because}", f"{why}: {inter!r}"[:600])
     return found
+
+
+_RANK = {State.INVITED: 0, State.PROCESSING: 1, State.COMPLETED: 2}
+
+
+def _view_state(profile: Profile, reply: Reply | None) -> State | None:
+    """The state GET .../{id} shows (statusCode 6: gone, as Completed), or None."""
+    if reply is None:
+        return None
+    if reply.status_code == profile.code(Status.NOT_FOUND):
+        return State.COMPLETED
+    inter = (reply.body or {}).get(INTERACTION)
+    return profile.parse(State, inter.get(STATE)) if isinstance(inter, dict) else None
 
 
 def _customer_left_at(profile: Profile, known: Mapping[Any, dict[str, Any]]) -> int | None:

@@ -63,7 +63,7 @@ def test_each_disagreement_fails_session_03() -> None:
         views([CID], [], ok(interaction=now)),
     ):
         found = check_agent_views(P, case, {CID: OWNER_LOG})
-        assert [v.requirement for v in found] == ["SESSION-03"], found
+        assert found and {v.requirement for v in found} == {"SESSION-03"}, found
 
 
 def test_a_completed_interaction_is_not_listed_and_may_be_gone() -> None:
@@ -71,7 +71,9 @@ def test_a_completed_interaction_is_not_listed_and_may_be_gone() -> None:
     gone = Reply(404, {"statusCode": 6, "statusMessage": "x"}, "")
     assert check_agent_views(P, views([], [], gone), {CID: done}) == []
     still = views([CID], [], gone)
-    assert [v.requirement for v in check_agent_views(P, still, {CID: done})] == ["SESSION-03"]
+    assert {v.requirement for v in check_agent_views(P, still, {CID: done})} == {"SESSION-03"}
+    ahead = views([], [], gone)  # gone while the notifications say Processing: a lost one, not judged here
+    assert check_agent_views(P, ahead, {CID: OWNER_LOG}) == []
 
 
 def test_the_customer_transcript_against_the_agents_messages() -> None:

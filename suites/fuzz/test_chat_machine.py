@@ -5,7 +5,11 @@ every step, every agent is brought up to date with a barrier and checked: each S
 model's state and exactly the capabilities of its row (STATE-01), operations outside the capabilities
 fail and those inside succeed (STATE-02/03), states move forward (STATE-04), nothing follows
 Completed (STATE-05), and the order rules hold (ORDER-01..03); then every agent's REST views and every
-customer's transcript agree with those notifications (conformance.views). Rules are synchronous: they
+customer's transcript agree with those notifications (conformance.views). Sparse configurations: any
+agent, the fourth too, goes NotReady, or one rule leaves a single agent (or none) Ready; every invitation
+must reach a Ready agent and a queued chat is offered once a candidate is Ready (SESSION-02, REJECT-02
+right after a reject: routing, reject and session rules with one or no agent Ready, the only Ready agent
+excluded because it was invited before). Rules are synchronous: they
 drive the session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run
 shrinks to a short script of rule calls, which hypothesis prints.
 """
@@ -62,6 +66,7 @@ class ChatModel:
         # what an invitation to the ended chat breaks: the last agent's stop should have ended it
         self.ended_by = "STATE-04"
         self.rejected_by: set[str] = set()  # its Completed is REJECT-01's premise
+        self.just_rejected = False  # rejected in the step being checked: a missing offer is REJECT-02's
 
     def __repr__(self) -> str:
         return f"chat{self.number}"
@@ -202,6 +207,7 @@ class ChatMachine(RuleBasedStateMachine):
         elif op == Operation.REJECT:
             pos[actor] = Position.COMPLETED
             chat.rejected_by.add(actor)
+            chat.just_rejected = True
             if actor == chat.consultant:
                 chat.consultant = None
                 owner = chat.role(Position.OWNER_CONSULTANT_INVITED)
@@ -298,7 +304,8 @@ class ChatMachine(RuleBasedStateMachine):
     def _check_offered(self, chat: ChatModel) -> None:
         """A chat waiting in the queue has no candidate left: none of the agents routing may invite to it
         (its hinted agent while never invited, else any agent never invited to it) is Ready (SESSION-02;
-        after a reject, REJECT-02: the rejected chat is offered to another Ready agent)."""
+        right after a reject, REJECT-02: the rejected chat is offered to another Ready agent)."""
+        just_rejected, chat.just_rejected = chat.just_rejected, False
         busy = TAKING_PART | {Position.INVITED}
         if chat.ended or not chat.customer_here or any(p in busy for p in chat.pos.values()):
             return
@@ -308,7 +315,7 @@ class ChatMachine(RuleBasedStateMachine):
             candidates = [n for n in self.agents if n not in chat.pos and self.ready[n]]
         expect.that(
             not candidates,
-            "REJECT-02" if chat.rejected_by else "SESSION-02",
+            "REJECT-02" if just_rejected else "SESSION-02",
             f"{chat!r}, waiting in the queue, offered to one of its Ready candidates {candidates}",
             f"no invitation; invited before: {sorted(chat.pos)}",
         )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from conformance import expect, match
 from conformance.bayeux import BayeuxClient, BayeuxError
@@ -29,6 +29,16 @@ from conformance.reply import Reply
 from conformance.transcript import Transcript
 
 TAG_KEY = "ConformanceTag"  # the suite's own user-data key: links a customer's chat to an interaction
+
+# Run after each synced interaction step of an agent or a customer (not after Ready/NotReady, which the
+# hooks' own barriers use): the setup layer checks every view there (steps.watch_views).
+StepHook = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def _run_hooks(hooks: list[StepHook]) -> None:
+    for hook in list(hooks):
+        await hook()
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class Agent:
             actor=account.username,
         )
         self.notifications = NotificationLog(profile)
+        self.after_step: list[StepHook] = []
         self.bayeux = BayeuxClient(
             self.client.http,
             self.client.base_url + profile.http.notifications_path,
@@ -150,6 +161,11 @@ class Agent:
 
     # -- interaction steps -----------------------------------------------------------------------
 
+    async def _stepped(self, result: T) -> T:
+        """A synced step is done: run the step hooks, then give its result."""
+        await _run_hooks(self.after_step)
+        return result
+
     async def wait_invitation(self, tag: str, requirement: str = "SESSION-02", since: int = 0) -> str:
         """The id of the interaction this agent is invited to whose user data carries the tag."""
         n = await expect.notification(
@@ -187,13 +203,19 @@ class Agent:
         )
         return n
 
+    async def _completed(self, interaction_id: str, requirement: str, since: int) -> Notification:
+        """The step's StatusChange Completed (no capabilities), then the step hooks."""
+        return await self._stepped(
+            await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+        )
+
     async def accept(
         self, interaction_id: str, nickname: str | None = None, requirement: str = "ACCEPT-01"
     ) -> list[Notification]:
         """Accept; waits StatusChange -> ParticipantsUpdated -> ChatHistory (ACCEPT-02)."""
         fields: dict[str, object] = {} if nickname is None else {Field.NICKNAME: nickname}
         since = await self._do(interaction_id, Operation.ACCEPT, requirement, **fields)
-        return await expect.next_in_order(
+        return await self._stepped(await expect.next_in_order(
             self,
             interaction_id,
             "ACCEPT-02",
@@ -204,23 +226,23 @@ class Agent:
             ],
             since,
             "accept",
-        )
+        ))
 
     async def reject(self, interaction_id: str, requirement: str = "REJECT-01") -> Notification:
         since = await self._do(interaction_id, Operation.REJECT, requirement)
-        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+        return await self._completed(interaction_id, requirement, since)
 
     async def send_message(
         self, interaction_id: str, text: str, requirement: str = "MESSAGE-01"
     ) -> Notification:
         since = await self._do(interaction_id, Operation.SEND_MESSAGE, requirement, text=text)
-        return await expect.notification(
+        return await self._stepped(await expect.notification(
             self,
             requirement,
             match.new_message(self.profile, interaction_id, ChatMessageType.TEXT, text),
             f"NewMessages with its text {text!r}",
             since,
-        )
+        ))
 
     async def send_typing(
         self, interaction_id: str, started: bool = True, requirement: str = "TYPING-01"
@@ -229,13 +251,13 @@ class Agent:
         since = await self._do(
             interaction_id, Operation.SEND_NOTIFICATION, requirement, notification=self.profile.wire(mtype)
         )
-        return await expect.notification(
+        return await self._stepped(await expect.notification(
             self,
             requirement,
             match.new_message(self.profile, interaction_id, mtype),
             f"NewMessages {self.profile.wire(mtype)}",
             since,
-        )
+        ))
 
     async def transfer(
         self,
@@ -250,11 +272,11 @@ class Agent:
         if skill is not None:
             fields[Field.SKILL] = skill
         since = await self._do(interaction_id, Operation.TRANSFER, requirement, **fields)
-        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+        return await self._completed(interaction_id, requirement, since)
 
     async def stop(self, interaction_id: str, requirement: str = "STOP-01") -> Notification:
         since = await self._do(interaction_id, Operation.STOP_PROCESSING, requirement)
-        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+        return await self._completed(interaction_id, requirement, since)
 
     async def request_history(
         self, interaction_id: str, event_id: int | None = None, requirement: str = "HISTORY-01"
@@ -264,7 +286,7 @@ class Agent:
         n = await expect.notification(
             self, requirement, match.chat_history(self.profile, interaction_id), "ChatHistory", since
         )
-        return list(n.data["messages"])
+        return await self._stepped(list(n.data["messages"]))
 
     async def initiate_consultation(
         self, interaction_id: str, agent_id: str, requirement: str = "CONSULT-01"
@@ -272,23 +294,23 @@ class Agent:
         since = await self._do(
             interaction_id, Operation.INITIATE_CONSULTATION, requirement, agent_id=agent_id
         )
-        return await self._status(
+        return await self._stepped(await self._status(
             interaction_id, requirement, since, State.PROCESSING, Position.OWNER_CONSULTANT_INVITED
-        )
+        ))
 
     async def complete_transfer(
         self, interaction_id: str, requirement: str = "COMPLETE-TRANSFER-01"
     ) -> Notification:
         since = await self._do(interaction_id, Operation.COMPLETE_TRANSFER, requirement)
-        return await self._status(interaction_id, requirement, since, State.COMPLETED, Position.COMPLETED)
+        return await self._completed(interaction_id, requirement, since)
 
     async def complete_conference(
         self, interaction_id: str, requirement: str = "COMPLETE-CONFERENCE-01"
     ) -> Notification:
         since = await self._do(interaction_id, Operation.COMPLETE_CONFERENCE, requirement)
-        return await self._status(
+        return await self._stepped(await self._status(
             interaction_id, requirement, since, State.PROCESSING, Position.CONFERENCE_MEMBER
-        )
+        ))
 
 
 class Customer:
@@ -308,6 +330,7 @@ class Customer:
         self.timeout_s = timeout_s
         self.client = CustomerClient(gms_url, service, profile, transcript, timeout_s, actor, verify_tls)
         self.seen: dict[int, dict[str, Any]] = {}  # index -> message, everything refresh returned
+        self.after_step: list[StepHook] = []
 
     async def start(
         self,
@@ -325,12 +348,16 @@ class Customer:
             user_data[self.profile.wire(RoutingKey.TO_SKILL)] = route_to_skill
         return expect.success(await self.client.start(nickname, user_data, subject), requirement)
 
+    async def _stepped(self, result: T) -> T:
+        await _run_hooks(self.after_step)
+        return result
+
     async def send(self, text: str, requirement: str = "CUSTOMER-01") -> Reply:
-        return expect.success(await self.client.send(text), requirement)
+        return await self._stepped(expect.success(await self.client.send(text), requirement))
 
     async def typing(self, started: bool = True, requirement: str = "CUSTOMER-01") -> Reply:
         reply = await (self.client.start_typing() if started else self.client.stop_typing())
-        return expect.success(reply, requirement)
+        return await self._stepped(expect.success(reply, requirement))
 
     async def disconnect(self, requirement: str = "CUSTOMER-01") -> Reply:
         """Disconnect, confirmed by the customer's own view: a refresh then says chatEnded (section 5), so
@@ -340,7 +367,7 @@ class Customer:
         ended = (after.body or {}).get(CHAT_ENDED)
         expect.that(ended is True, requirement, "chatEnded: true after the customer's disconnect",
                     f"chatEnded is {ended!r}")
-        return reply
+        return await self._stepped(reply)
 
     async def chat_messages(self, requirement: str | None = "CUSTOMER-01") -> list[dict[str, Any]]:
         """Every message of the customer's chat (a refresh from position 1). The refresh must succeed

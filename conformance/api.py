@@ -82,6 +82,8 @@ from conformance.steps import (
     settle,
     snapshot,
     status,
+    views_agree,
+    watch_views,
     whole_chat_checks,
 )
 from conformance.strategies import BodyStrategies, Case, Shape, errors_only
@@ -175,6 +177,8 @@ __all__ = [
     "status",
     "texts",
     "type_of",
+    "views_agree",
     "visibility_of",
+    "watch_views",
     "whole_chat_checks",
 ]

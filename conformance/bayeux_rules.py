@@ -166,6 +166,12 @@ def _judged(message: object) -> bool:
     return isinstance(message, dict) and isinstance(message.get("channel"), str) and bool(message["channel"])
 
 
+def _server_disconnect(message: Message) -> bool:
+    """A /meta/disconnect the client did not send: how the official CometD server tells a long-poll
+    that it removed the client's session (successful, no id); the next request then gets a 402."""
+    return message.get("channel") == DISCONNECT and message.get("successful") is True and "id" not in message
+
+
 def response_problems(requests: Sequence[object], replies: Sequence[Message]) -> list[str]:
     """Everything wrong with one HTTP response's messages (`replies`) as the answer to the batch
     `requests`. A reply is paired with its request by id, else with the next unanswered request of its
@@ -181,6 +187,8 @@ def response_problems(requests: Sequence[object], replies: Sequence[Message]) ->
         if request is not None:
             pending.remove(request)
             problems.extend(reply_problems(request, message))
+        elif _server_disconnect(message):
+            continue  # the server ended the session (CometD says so with an unasked /meta/disconnect)
         elif channel.startswith(META_PREFIX) or ("successful" in message and "data" not in message):
             problems.append(f"{channel} reply to no request of the batch")
         else:

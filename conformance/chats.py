@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from conformance import expect, match
-from conformance.actors import TAG_KEY, Agent, Customer
+from conformance.actors import TAG_KEY, Agent, Customer, StepHook
 from conformance.protocol import ChannelState, Operation, Position, State
 from conformance.transcript import Transcript
 
@@ -196,7 +196,10 @@ class ChatBook:
         self.parked: set[str] = set()  # of those, the ones routing made NotReady (one-ready-agent)
         # hinted chats (tag, the agent named, every agent's mark) whose named agent was not invited yet
         self.hinted: list[tuple[str, Agent, dict[str, int]]] = []
+        self.ended: set[str] = set()  # agents whose session the test ended (until set_ready(True))
+        self.watch: StepHook | None = None  # run after every step of the customers it makes
         self.count = 0
+        self.marks = {a.name: a.notifications.mark() for a in agents}  # what came before the book's chats
 
     @property
     def hints(self) -> bool:
@@ -225,6 +228,8 @@ class ChatBook:
         if route_to_agent is not None:
             self.hinted.append((tag, route_to_agent, {a.name: a.notifications.mark() for a in self.agents}))
         customer = self.make_customer(actor or f"customer-{tag}")
+        if self.watch is not None:
+            customer.after_step.append(self.watch)
         self.loose.append(customer)
         await customer.start(
             route_to_agent=route_to_agent.name if route_to_agent else None,
@@ -392,6 +397,7 @@ class ChatBook:
         else:
             self.not_ready.discard(agent.name)
             self.parked.discard(agent.name)
+            self.ended.discard(agent.name)  # Ready starts the session again (profile section 4)
         return (await (agent.ready() if ready else agent.not_ready())).seq
 
     async def end_session(self, agent: Agent) -> None:
@@ -399,6 +405,7 @@ class ChatBook:
         self.check_hints()
         self.touched.add(agent.name)
         self.not_ready.add(agent.name)
+        self.ended.add(agent.name)
         expect.success(await agent.client.end_session(), "SESSION-01")
 
     async def close(self) -> None:

@@ -16,10 +16,16 @@ import pytest_asyncio
 from conformance import expect, match
 from conformance.actors import TAG_KEY, Agent, AgentAccount, Customer
 from conformance.chats import Chat, ChatBook, MovingChat, next_by_own_skill, next_by_shared_skill
+from conformance.notifications import ChannelLost
 from conformance.protocol import Operation, Position, Profile, State
+from conformance.steps import views_agree
 from conformance.transcript import Transcript
+from conformance.transport import TargetUnreachable
 
 RUN_ID = uuid.uuid4().hex[:8]
+# Set on a test item by the runner when its body passed: only then does the `chats` teardown check the
+# views (after a failure they would only echo it, against another requirement).
+BODY_PASSED = "gws_body_passed"
 LEFT_BEHIND: list[str] = []  # what the suite made on the server and could not remove (read by the plugin)
 
 
@@ -134,16 +140,25 @@ def make_customer(target: Any, transcript: Transcript) -> Callable[..., Customer
 @pytest_asyncio.fixture(loop_scope="session")
 async def chats(
     target: Any,
+    request: pytest.FixtureRequest,
     transcript: Transcript,
     agents: tuple[Agent, ...],
     make_customer: Callable[..., Customer],
     tag: str,
 ) -> AsyncIterator[ChatBook]:
     """The test's `ChatBook`: every chat it makes (and every agent state it changes) is undone after;
-    chats are routed as the target's `routing` says."""
+    chats are routed as the target's `routing` says.
+    When the test's body passed, every view of its chats is checked first, while they are still live
+    (`steps.views_agree`: a deviation there fails SESSION-03 or the customer's requirement, through the
+    runner's teardown rule in `runner.outcomes`)."""
     book = ChatBook(transcript, agents, make_customer, tag, routing=target.routing)
     try:
         yield book
+        if getattr(request.node, BODY_PASSED, False):
+            try:
+                await views_agree(book)
+            except (TargetUnreachable, ChannelLost) as err:  # no verdict: the body's stands, later tests tell
+                transcript.note("views", f"the views could not be checked: {err}")
     finally:
         await book.close()
 

@@ -3,8 +3,12 @@ a step produces as the profile orders them, the customer's view, and the checks 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from conformance import expect, match
@@ -16,10 +20,21 @@ from conformance.chat_checks import (
     check_history_complete,
     raise_first,
 )
-from conformance.chats import MovingChat
+from conformance.chats import ChatBook, MovingChat
 from conformance.messages import FROM, NICKNAME, log_of
-from conformance.protocol import ChatMessageType, Operation, Position, Profile, State, Status, Visibility
+from conformance.notifications import interaction_of
+from conformance.protocol import (
+    ChannelState,
+    ChatMessageType,
+    Operation,
+    Position,
+    Profile,
+    State,
+    Status,
+    Visibility,
+)
 from conformance.reply import Reply
+from conformance.views import AgentViews, check_agent_views, check_customer_view, established
 
 Snapshot = tuple[int, Any]
 
@@ -184,3 +199,117 @@ async def whole_chat_checks(
     raise_first(party_checks(p, cid, agents, history))
     raise_first(check_customer(p, messages, history))
     return messages
+
+
+# -- every view of the chats against the notifications (the pure checks of conformance.views) --------
+
+
+def last_channel_ready(agent: Agent) -> bool:
+    """Whether the agent's last channel echo said Ready (so that its barrier keeps its channel state)."""
+    echoes = agent.notifications.channel_states()
+    return not echoes or match.channel_state(agent.profile, ChannelState.READY)(echoes[-1]) is None
+
+
+def checkable(book: ChatBook) -> list[Agent]:
+    """The book's agents whose notifications can be brought up to date without changing anything: not
+    those whose session the test ended (a Ready or NotReady would start it again), nor those whose
+    notification channel is gone."""
+    return [a for a in book.agents if a.name not in book.ended and a.notifications.lost is None]
+
+
+@dataclass
+class _Read:
+    """What the view checks of one book have read so far: each agent's notifications from the book's
+    start, by interaction (read on from where the last check stopped), and the chats checked once they
+    were over for everyone (every agent told Completed or nothing, the customer's chat ended): later
+    checks only see that no list holds them."""
+
+    upto: dict[str, int]
+    logs: dict[str, dict[str, list[dict[str, Any]]]]
+    over: set[str]
+
+
+_READ: weakref.WeakKeyDictionary[ChatBook, _Read] = weakref.WeakKeyDictionary()
+
+
+def _logs(book: ChatBook, agent: Agent, read: _Read) -> dict[str, list[dict[str, Any]]]:
+    """The agent's notifications about each interaction, from the book's start on."""
+    start = read.upto.get(agent.name, book.marks.get(agent.name, 0))
+    found = read.logs.setdefault(agent.name, {})
+    for n in agent.notifications.since(start):
+        cid = interaction_of(n.data)
+        if cid is not None:
+            found.setdefault(cid, []).append(n.data)
+    read.upto[agent.name] = agent.notifications.mark()
+    return found
+
+
+async def _agent_views(agent: Agent, ids: Sequence[str]) -> AgentViews:
+    short, full, *each = await asyncio.gather(
+        agent.client.list_interactions(),
+        agent.client.list_interactions(all_fields=True),
+        *(agent.client.get_interaction(cid) for cid in ids),
+    )
+    return AgentViews(agent.name, short, full, dict(zip(ids, each, strict=True)))
+
+
+async def views_agree(book: ChatBook, *, synced: bool = False) -> None:
+    """Every view of every chat of the book agrees with the notifications (`conformance.views`): the list,
+    `?fields=*` and GET of each interaction of every agent told of one of them, and each customer's
+    transcript. Those agents are first brought up to date with a barrier that keeps their channel state
+    (`synced`: the caller just did that). The requests of one check go out together."""
+    chats = list(book.made)
+    if not chats:
+        return
+    read = _READ.setdefault(book, _Read({}, {}, set()))
+    ids = [chat.id for chat in chats]
+    agents = [a for a in checkable(book) if any(_logs(book, a, read).get(cid) for cid in ids)]
+    if not agents:
+        return
+    if not synced:
+        await asyncio.gather(*(agent.barrier(ready=last_channel_ready(agent)) for agent in agents))
+    profile = agents[0].profile
+    logs = {a.name: {cid: list(_logs(book, a, read).get(cid, ())) for cid in ids} for a in agents}
+    told = {
+        agent.name: [cid for cid, log in logs[agent.name].items()
+                     if cid not in read.over and established(profile, log).state is not None]
+        for agent in agents
+    }
+    live = [chat for chat in chats if chat.id not in read.over and chat.customer.client.chat_id is not None]
+    views, transcripts = await asyncio.gather(
+        asyncio.gather(*(_agent_views(agent, told[agent.name]) for agent in agents)),
+        asyncio.gather(*(chat.customer.chat_messages(requirement=None) for chat in live)),
+    )
+    found: list[Violation] = []
+    for agent, seen in zip(agents, views, strict=True):
+        found += check_agent_views(profile, seen, logs[agent.name])
+    for chat, transcript in zip(live, transcripts, strict=True):
+        found += check_customer_view(profile, transcript, [logs[a.name][chat.id] for a in agents])
+    raise_first(found)
+    for chat in chats:
+        states = {established(profile, logs[a.name][chat.id]).state for a in agents}
+        if chat.customer.client.chat_ended and states <= {State.COMPLETED, None}:
+            read.over.add(chat.id)
+
+
+@contextlib.contextmanager
+def watch_views(book: ChatBook) -> Iterator[None]:
+    """While it lasts, `views_agree` runs after every synced step of the book's agents and of the
+    customers it makes (a flow's every step)."""
+
+    async def hook() -> None:
+        await views_agree(book)
+
+    book.watch = hook
+    for agent in book.agents:
+        agent.after_step.append(hook)
+    try:
+        yield
+    finally:
+        book.watch = None
+        for agent in book.agents:
+            with contextlib.suppress(ValueError):
+                agent.after_step.remove(hook)
+        for customer in [*book.loose, *(chat.customer for chat in book.made)]:
+            with contextlib.suppress(ValueError):
+                customer.after_step.remove(hook)

@@ -32,7 +32,7 @@ for _layer, _names in {
         "nonconformance", "transport", "transcript", "reply", "client", "bayeux_rules", "bayeux", "customer"
     ),
     # The judge: pure predicates, the must layer, waits on notifications, whole-chat checks.
-    JUDGE: ("match", "expect", "chat_checks", "notifications", "messages", "deadlines"),
+    JUDGE: ("match", "expect", "chat_checks", "views", "notifications", "messages", "deadlines"),
     ACTORS: ("actors",),
     # Setup: chats in named states, their fixtures, multi-step helpers, generated bodies.
     SETUP: ("chats", "fixtures", "steps", "strategies"),

@@ -1,8 +1,10 @@
 """What one phase of a suite test says about the server: passed, failed, blocked, error or skipped.
 
 Only a NonConformance raised by the test's own check (the call phase, naming one of the test's
-requirement IDs) fails. One met on the way to the state the test needs (in a fixture, or in a step
-that names another requirement) blocks the test, and is evidence against the requirement it names.
+requirement IDs) fails. One met on the way to the state the test needs (in a fixture's setup, or in a
+step that names another requirement) blocks the test, and is evidence against the requirement it names.
+One raised in teardown (the `chats` fixture checks every view after a body that passed) fails the
+requirement it names and only that one: the test's own requirements keep what its body showed.
 Anything else (a harness `assert`, a bug in a helper, an unreachable server) is an ERROR.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from conformance.nonconformance import NonConformance
 from conformance.protocol import CATALOGUE, Requirement
-from conformance.reporting.summary import Outcome, TestResult, blocked, classify
+from conformance.reporting.summary import Outcome, TestResult, blocked, classify, failure_outcome
 
 
 def nonconformance_of(error: BaseException | None) -> NonConformance | None:
@@ -50,9 +52,16 @@ def classify_failure(
 ) -> TestResult:
     """The result of a phase that raised `error` (`expected`: requirements with an expectations entry)."""
     deviation = nonconformance_of(error)
+    if deviation is None and phase == "teardown":  # after the body: what it established stands
+        return TestResult(nodeid, Outcome.ERROR, {}, reason=one_line(error))
     if deviation is None:
         return TestResult(nodeid, Outcome.ERROR, dict.fromkeys(ids, Outcome.ERROR), reason=one_line(error))
     rid, expected = deviation.requirement, set(expected)
+    if phase == "teardown" and rid in catalogue:
+        # After the body: what it established stands; the deviation found afterwards is its own.
+        level = failure_outcome(catalogue[rid].level, strict)
+        found = Outcome.XFAILED if rid in expected else level
+        return TestResult(nodeid, found, {rid: found}, reason=deviation_line(deviation))
     if phase == "call" and rid in ids:
         if rid in expected:
             return classify(nodeid, ids, Outcome.XFAILED)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conformance.chats import ROUTING_STOP, RoutingModeMismatch
-from conformance.fixtures import LEFT_BEHIND
+from conformance.fixtures import BODY_PASSED, LEFT_BEHIND
 from conformance.reporting import allure as allure_report
 from conformance.reporting.summary import Outcome, TestResult, classify
 from conformance.runner.collection import reason, run_expectations
@@ -89,6 +89,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # the target names the wrong routing mode: every later chat would time out; stop here, once
         item.session.shouldstop = f"{ROUTING_STOP}{call.excinfo.value}"
     result = classify_phase(item, call, report)
+    if result is not None and report.when == "call" and result.outcome is Outcome.PASSED:
+        setattr(item, BODY_PASSED, True)  # the `chats` teardown then checks every view
     if result is not None:
         failed = report.failed
         align_report(item, report, result)
@@ -113,4 +115,6 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
         return "blocked", "B", ("BLOCKED", {"yellow": True})
     if record["outcome"] == Outcome.ERROR and report.when == "call":
         return "error", "E", "ERROR"
+    if record["outcome"] in (Outcome.FAILED, Outcome.WARNING) and report.when == "teardown":
+        return "failed", "F", "FAILED"  # a deviation the teardown's check found: a FAIL, not an error
     return None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hmac
 
-from conformance.protocol import Channel, ChannelState, Field, MessageType, Operation, Status
+from conformance.protocol import Channel, ChannelState, Field, MessageType, Operation, State, Status
 from conformance.simulator.accounts import AgentAccount
-from conformance.simulator.chat import Role
-from conformance.simulator.core import Outcome, Outgoing
+from conformance.simulator.chat import Chat, Member, Role, render_sender
+from conformance.simulator.core import Json, Outcome, Outgoing
 from conformance.simulator.customer_side import CustomerSide
 from conformance.simulator.operations import InteractionOperations
 from conformance.simulator.validation import Refusal, check_string, invalid
@@ -94,10 +94,15 @@ class Engine(InteractionOperations, CustomerSide):
         """The agent's Invited and Processing interactions, as absolute uris (and objects with fields=*)."""
         mine = [(chat, chat.members[user_id]) for chat in self.chats.values()
                 if user_id in chat.members and chat.members[user_id].role is not Role.COMPLETED]
+        kept = [chat for chat in self.chats.values() if user_id in chat.members
+                and chat.members[user_id].role is Role.COMPLETED and chat.members[user_id].joined]
         prefix = f"{base_url.rstrip('/')}{self.profile.http.api_prefix}/me/interactions/"
-        body = self.ok(uris=[prefix + chat.interaction_id for chat, _ in mine])
+        shown = [chat for chat, _ in mine] + (kept if "completed-still-listed" in self.faults else [])
+        body = self.ok(uris=[prefix + chat.interaction_id for chat in shown])
         if all_fields:
-            body["interactions"] = [self.interaction(chat, member) for chat, member in mine]
+            if "full-list-omits-invited" in self.faults:
+                mine = [(chat, member) for chat, member in mine if member.role is not Role.INVITED]
+            body["interactions"] = [self.rest_view(chat, member) for chat, member in mine]
         return Outcome(body, [])
 
     def get_interaction(self, user_id: str, interaction_id: str) -> Outcome:
@@ -105,4 +110,20 @@ class Engine(InteractionOperations, CustomerSide):
             chat, member = self.find_member(user_id, interaction_id)
         except Refusal as refusal:
             return self.refused(refusal)
-        return Outcome(self.ok(interaction=self.interaction(chat, member)), [])
+        inter = self.rest_view(chat, member)
+        if "view-stale-state" in self.faults and member.role is Role.COMPLETED and member.joined:
+            inter["state"], inter["capabilities"] = self.profile.wire(State.PROCESSING), []
+        if "view-user-data-missing" in self.faults:
+            inter["userData"] = {}
+        return Outcome(self.ok(interaction=inter), [])
+
+    def rest_view(self, chat: Chat, member: Member) -> Json:
+        """The interaction object of the REST views (the one notifications carry, but for seeded faults)."""
+        inter = self.interaction(chat, member)
+        if "view-stale-participant" in self.faults:
+            gone = [m for m in chat.members.values() if m.role is Role.COMPLETED and m.joined]
+            inter["participants"] = [*inter["participants"], *(
+                {**render_sender(self.profile, m.sender), "visibility": self.profile.wire(m.visibility)}
+                for m in gone
+            )]
+        return inter

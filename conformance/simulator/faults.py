@@ -90,6 +90,20 @@ FAULTS: dict[str, Fault] = {
         _f("not-ready-agent-invited", "engine", "NotReady agents are invited to new chats", "SESSION-02"),
         _f("chats-never-offered", "engine", "routing never offers a chat to any agent", "SESSION-02"),
         _f("relative-uris", "app", "GET /me/interactions lists relative uris", "SESSION-03"),
+        _f("view-stale-state", "engine",
+           "GET /me/interactions/{id} of an interaction the agent took part in and completed still says "
+           "Processing", "SESSION-03"),
+        _f("view-stale-participant", "engine",
+           "the REST views (GET .../{id}, ?fields=*) still list the agents that left the chat as "
+           "participants",
+           "SESSION-03"),
+        _f("completed-still-listed", "engine",
+           "GET /me/interactions (uris) still lists the interactions the agent took part in and completed",
+           "SESSION-03"),
+        _f("full-list-omits-invited", "engine",
+           "GET /me/interactions?fields=* leaves out the agent's Invited interactions (uris has them)",
+           "SESSION-03"),
+        _f("view-user-data-missing", "engine", "GET /me/interactions/{id} answers userData {}", "SESSION-03"),
         # 5. Customer side
         _f("customer-disconnect-ignored", "engine", "the customer's disconnect answers 0 and ends nothing",
            "CUSTOMER-01"),

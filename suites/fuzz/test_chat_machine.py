@@ -4,9 +4,14 @@ The model is built from the profile's capability table (profile.capabilities(Pos
 every step, every agent is brought up to date with a barrier and checked: each StatusChange carries the
 model's state and exactly the capabilities of its row (STATE-01), operations outside the capabilities
 fail and those inside succeed (STATE-02/03), states move forward (STATE-04), nothing follows
-Completed (STATE-05), and the order rules hold (ORDER-01..03). Rules are synchronous: they drive the
-session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run shrinks to
-a short script of rule calls, which hypothesis prints.
+Completed (STATE-05), and the order rules hold (ORDER-01..03); then every agent's REST views and every
+customer's transcript agree with those notifications (conformance.views). Sparse configurations: any
+agent, the fourth too, goes NotReady, or one rule leaves a single agent (or none) Ready; every invitation
+must reach a Ready agent and a queued chat is offered once a candidate is Ready (SESSION-02, REJECT-02
+right after a reject: routing, reject and session rules with one or no agent Ready, the only Ready agent
+excluded because it was invited before). Rules are synchronous: they
+drive the session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run
+shrinks to a short script of rule calls, which hypothesis prints.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from conformance.api import (
     expect,
     log_of,
     raise_first,
+    views_agree,
 )
 
 TAKING_PART = {
@@ -62,6 +68,7 @@ class ChatModel:
         # what an invitation to the ended chat breaks: the last agent's stop should have ended it
         self.ended_by = "STATE-04"
         self.rejected_by: set[str] = set()  # its Completed is REJECT-01's premise
+        self.just_rejected = False  # rejected in the step being checked: a missing offer is REJECT-02's
 
     def __repr__(self) -> str:
         return f"chat{self.number}"
@@ -171,11 +178,21 @@ class ChatMachine(RuleBasedStateMachine):
                     chat.pos[name] = Position.CUSTOMER_LEFT
             chat.ended = not chat.takers()
 
-    @rule(agent=st.sampled_from(["a", "b", "c"]), ready=st.booleans())
+    @rule(agent=st.sampled_from(["a", "b", "c", "d"]), ready=st.booleans())
     def agent_sets_channel(self, agent: str, ready: bool) -> None:
         party = self._agent(agent)
         self.run(self.factory.set_ready(party, ready))
         self.ready[party.name] = ready
+
+    @rule(agent=st.sampled_from(["a", "b", "c", "d", "none"]))
+    def only_one_agent_ready(self, agent: str) -> None:
+        """A sparse configuration in one step: this agent alone is Ready (or none is); queued chats wait
+        for it, re-routing has at most one candidate, and one that rejected has none."""
+        keep = None if agent == "none" else self._agent(agent).name
+        for name, party in self.agents.items():
+            if self.ready[name] != (name == keep):
+                self.run(self.factory.set_ready(party, name == keep))
+                self.ready[name] = name == keep
 
     # -- the model ------------------------------------------------------------------------------
 
@@ -192,6 +209,7 @@ class ChatMachine(RuleBasedStateMachine):
         elif op == Operation.REJECT:
             pos[actor] = Position.COMPLETED
             chat.rejected_by.add(actor)
+            chat.just_rejected = True
             if actor == chat.consultant:
                 chat.consultant = None
                 owner = chat.role(Position.OWNER_CONSULTANT_INVITED)
@@ -226,7 +244,8 @@ class ChatMachine(RuleBasedStateMachine):
         pos.pop("", None)
 
     def _agent(self, letter: str) -> Agent:
-        return list(self.agents.values())["abc".index(letter)]
+        parties = list(self.agents.values())
+        return parties["abcd".index(letter) % len(parties)]  # "d" is "a" again with three agents
 
     def _pick(self, chat: ChatModel, who: str) -> Agent:
         """A letter, or a role: "owner", "consultant", "free" (Ready, never in this chat); falls
@@ -251,12 +270,16 @@ class ChatMachine(RuleBasedStateMachine):
             self.run(party.barrier(ready=self.ready[party.name]))
         for chat in self.models:
             self._observe_invitations(chat)
+            self._check_offered(chat)
             if chat.id is None:
                 continue
             for party in self.agents.values():
                 log = log_of(party, chat.id)
                 raise_first(check_agent(self.profile, log, None, who=party.name))
                 self._check_position(chat, party, log)
+        # Then every REST view and every customer's transcript against those notifications (SESSION-03,
+        # CUSTOMER-02, ORDER-02): after the model's checks, so a wrong notification is blamed as such.
+        self.run(views_agree(self.factory, synced=True))
 
     def _observe_invitations(self, chat: ChatModel) -> None:
         invited = self.profile.wire(State.INVITED)
@@ -276,7 +299,28 @@ class ChatMachine(RuleBasedStateMachine):
                         f"no invitation to the ended {chat!r}",
                         party.name,
                     )
+                    expect.that(self.ready[party.name], "SESSION-02",
+                                f"no invitation of the NotReady {party.name} to {chat!r}", "invited")
                     chat.pos[party.name] = Position.INVITED
+
+    def _check_offered(self, chat: ChatModel) -> None:
+        """A chat waiting in the queue has no candidate left: none of the agents routing may invite to it
+        (its hinted agent while never invited, else any agent never invited to it) is Ready (SESSION-02;
+        right after a reject, REJECT-02: the rejected chat is offered to another Ready agent)."""
+        just_rejected, chat.just_rejected = chat.just_rejected, False
+        busy = TAKING_PART | {Position.INVITED}
+        if chat.ended or not chat.customer_here or any(p in busy for p in chat.pos.values()):
+            return
+        if chat.hinted not in chat.pos:
+            candidates = [chat.hinted] if self.ready[chat.hinted] else []
+        else:
+            candidates = [n for n in self.agents if n not in chat.pos and self.ready[n]]
+        expect.that(
+            not candidates,
+            "REJECT-02" if just_rejected else "SESSION-02",
+            f"{chat!r}, waiting in the queue, offered to one of its Ready candidates {candidates}",
+            f"no invitation; invited before: {sorted(chat.pos)}",
+        )
 
     def _check_position(self, chat: ChatModel, party: Agent, log: list[dict[str, Any]]) -> None:
         want = chat.pos.get(party.name)
@@ -298,7 +342,8 @@ class ChatMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.requirement(
-    "STATE-01", "STATE-02", "STATE-03", "STATE-04", "STATE-05", "ORDER-01", "ORDER-02", "ORDER-03"
+    "STATE-01", "STATE-02", "STATE-03", "STATE-04", "STATE-05", "ORDER-01", "ORDER-02", "ORDER-03",
+    "SESSION-02",
 )
 async def test_random_operation_sequences_keep_states_and_order(
     agents, target, transcript, make_customer, tag

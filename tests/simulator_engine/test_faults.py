@@ -72,7 +72,35 @@ def _consult_join(w: World) -> tuple[list[str], list[str], set[str]]:
     return told(out, "a1"), told(out, "a2"), caps(first(out, "a2"))
 
 
+def _stopped_view(w: World) -> object:
+    iid = _owned(w)
+    w.op("a1", iid, "StopProcessing")
+    return w.view("a1", iid).get("state")
+
+
+def _left_consultant(w: World) -> int:
+    _chat, iid = w.consulting()
+    w.op("a2", iid, "StopProcessing")
+    return len(w.view("a1", iid)["participants"])
+
+
+def _listed_after_stop(w: World) -> object:
+    iid = _owned(w)
+    w.op("a1", iid, "StopProcessing")
+    return w.engine.list_interactions("a1", "http://x", False).body["uris"]
+
+
+def _full_list_of_invited(w: World) -> object:
+    _invited(w)
+    return len(w.engine.list_interactions("a1", "http://x", True).body["interactions"])
+
+
 PROBES: dict[str, Probe] = {
+    "view-stale-state": _stopped_view,
+    "view-stale-participant": _left_consultant,
+    "completed-still-listed": _listed_after_stop,
+    "full-list-omits-invited": _full_list_of_invited,
+    "view-user-data-missing": lambda w: w.view("a1", _owned(w)).get("userData"),
     "foreign-interaction-visible": lambda w: code(w.engine.get_interaction("a2", _owned(w))),
     "foreign-operation-accepted": lambda w: code(w.engine.session_operation("a1", {"operationName": "Ready"})),
     "missing-text-is-invalid": lambda w: code(w.op("a1", _owned(w), "SendMessage")),

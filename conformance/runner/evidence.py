@@ -5,13 +5,25 @@ where the transcript is) that the terminal shows instead of a traceback (`runner
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from conformance.nonconformance import NonConformance
 from conformance.reporting import allure as allure_report
 from conformance.reporting.sequence import render_svg
+from conformance.runner.options import gws_config
 from conformance.runner.session import transcript_slice
-from conformance.transcript import RUN
+from conformance.transcript import RUN, Entry, render_entries
+
+TRANSCRIPTS = "transcripts"  # report_dir/transcripts/<test>.txt: a failed test's whole transcript
+TERMINAL_ENTRIES = 25  # the terminal's transcript section shows the last ones; the file has all
+
+
+def transcript_file(item: pytest.Item) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("/")[-1]).strip("_")[:150]
+    return Path(gws_config(item.config).report_dir) / TRANSCRIPTS / f"{name}.txt"
 
 FLOW_TESTS = "/suites/flows/"  # tests whose reports carry a sequence diagram (node ids under this folder)
 
@@ -25,7 +37,8 @@ def attach_transcript(item: pytest.Item, error: BaseException | None, report: py
     if marked is None:
         return
     recorded, since = marked
-    text = recorded.render(since)
+    entries = recorded.entries(since)
+    text = render_entries(entries)
     if error is not None and hasattr(error, "transcript") and not getattr(error, "transcript", None):
         error.transcript = text
     expected_actual = None
@@ -33,8 +46,21 @@ def attach_transcript(item: pytest.Item, error: BaseException | None, report: py
         expected_actual = (f"requirement: {getattr(error, 'requirement', '')}\n"
                            f"expected: {error.expected}\nactual: {getattr(error, 'actual', '')}")
     if text:
-        report.sections.append(("transcript", text))
+        report.sections.append(("transcript", _terminal_section(item, entries, text)))
     allure_report.attach_failure(text, expected_actual)
+
+
+def _terminal_section(item: pytest.Item, entries: list[Entry], text: str) -> str:
+    """The transcript as the terminal shows it: all of a short one; of a long one, the last entries
+    after the path of the file holding all of it (written redacted)."""
+    if len(entries) <= TERMINAL_ENTRIES:
+        return text
+    path = transcript_file(item)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(RUN.redact(text) + "\n", encoding="utf-8")
+    earlier = len(entries) - TERMINAL_ENTRIES
+    tail = render_entries(entries[-TERMINAL_ENTRIES:])
+    return f"({earlier} earlier entries: the whole transcript is in {path})\n{tail}"
 
 
 def attach_sequence(item: pytest.Item) -> None:
@@ -59,7 +85,8 @@ def readable_failure(
     here = [entry for entry in excinfo.traceback if entry.path == item.path]
     where = f"{item.location[0]}:{here[-1].lineno + 1}" if here else item.location[0]
     allure_dir = item.config.getoption("allure_report_dir", None)
-    transcript = "the 'transcript' section below" + (
+    transcript = "the 'transcript' section below (of a long one, the last entries; all of it in "
+    transcript += f"{transcript_file(item).parent}/)" + (
         f", and this test's result in {allure_dir}" if allure_dir else "")
     text = f"{error}\n  checked at: {where}\n  transcript: {transcript}\n  (the traceback: --tb=long)"
     return RUN.redact(text)  # as every report: the actual value may quote a secret

@@ -7,6 +7,7 @@ ran or the runner asked (--gws-reports)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from conformance.reporting.summary import (
     write_reports,
 )
 from conformance.runner.collection import expectations_of
+from conformance.runner.evidence import TRANSCRIPTS
 from conformance.runner.expectations import Expectation, matching, unmatched
 from conformance.runner.interruption import interruption
 from conformance.runner.options import gws_config, is_worker, listing, narrowed, writes_reports
@@ -51,6 +53,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         stale = Path(cfg.report_dir) / name
         if stale.resolve() != keep:
             stale.unlink(missing_ok=True)
+    shutil.rmtree(Path(cfg.report_dir) / TRANSCRIPTS, ignore_errors=True)
 
 
 def fixed_deviations(

@@ -78,6 +78,7 @@ def test_one_area_selected_is_conformant_on_that_selection_only(tmp_path: Path) 
 
 
 @pytest.mark.slow
+@pytest.mark.nightly  # a whole run (about a minute); the gate catches chats-never-offered by selection
 def test_a_broken_prerequisite_blocks_fast_and_fails_only_itself(tmp_path: Path) -> None:
     """Routing never offers a chat: nearly every test needs one. The first tests that wait for an
     invitation establish the deviation; the rest are blocked at once instead of each waiting 5 s."""

@@ -323,6 +323,10 @@ class BayeuxClient:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        elif task is not None and not task.cancelled():
+            # Retrieved, not raised: a Ctrl-C or SIGTERM (KeyboardInterrupt) that landed in the loop's
+            # task ended the run once already; raising it again here would kill the run's cleanup.
+            task.exception()
         self.connected = False
 
     @property

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 
 from conformance.deadlines import MISSED
-from conformance.runner.marker import checks, is_suite_test
+from conformance.runner.marker import GENERATED, checks, is_suite_test
 from conformance.runner.options import gws_config
 
 PER_TEST_TIMEOUTS = 30  # a suite test's deadline, in timeout_s (x --timeout-factor): ~100x a clean run's
-NIGHTLY_FACTOR = 10  # the nightly hypothesis profile runs ~10x the examples ...
-FUZZ_TESTS = "/suites/fuzz/"  # ... in the fuzz suite's tests (node ids under this folder)
+NIGHTLY_FACTOR = 10  # the nightly hypothesis profile runs ~10x the examples of a `generated` test
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -22,7 +21,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         return
     cfg = gws_config(item.config)
     seconds = cfg.timeout_s * cfg.timeout_factor * PER_TEST_TIMEOUTS
-    if cfg.hypothesis_profile == "nightly" and FUZZ_TESTS in f"/{item.nodeid}":
+    if cfg.hypothesis_profile == "nightly" and item.get_closest_marker(GENERATED) is not None:
         seconds *= NIGHTLY_FACTOR
     item.add_marker(pytest.mark.timeout(seconds))
 

@@ -13,6 +13,7 @@ import pytest
 from conformance.nonconformance import NonConformance
 from conformance.reporting import allure as allure_report
 from conformance.reporting.sequence import render_svg
+from conformance.runner.marker import SEQUENCE_DIAGRAM
 from conformance.runner.options import gws_config
 from conformance.runner.session import transcript_slice
 from conformance.transcript import RUN, Entry, render_entries
@@ -25,11 +26,8 @@ def transcript_file(item: pytest.Item) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("/")[-1]).strip("_")[:150]
     return Path(gws_config(item.config).report_dir) / TRANSCRIPTS / f"{name}.txt"
 
-FLOW_TESTS = "/suites/flows/"  # tests whose reports carry a sequence diagram (node ids under this folder)
-
-
 def wants_sequence(item: pytest.Item) -> bool:
-    return FLOW_TESTS in f"/{item.nodeid}"
+    return item.get_closest_marker(SEQUENCE_DIAGRAM) is not None
 
 
 def attach_transcript(item: pytest.Item, error: BaseException | None, report: pytest.TestReport) -> None:

@@ -7,11 +7,15 @@ import pytest
 from conformance.protocol import CATALOGUE
 
 MARKER = "requirement"
+SEQUENCE_DIAGRAM = "sequence_diagram"  # the test's reports carry a diagram of what it exchanged
+GENERATED = "generated"  # the test's examples are generated: its deadline grows with the hypothesis profile
 IDS_KEY = pytest.StashKey[tuple[str, ...]]()  # a selected suite test's requirement IDs
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(*ids): the profile requirement IDs a suite test checks")
+    config.addinivalue_line("markers", f"{SEQUENCE_DIAGRAM}: the test's reports carry a sequence diagram")
+    config.addinivalue_line("markers", f"{GENERATED}: generated examples; the deadline follows their number")
 
 
 def is_suite_test(item: pytest.Item) -> bool:

@@ -32,6 +32,8 @@ from conformance.api import (
     match as m,
 )
 
+pytestmark = pytest.mark.sequence_diagram
+
 TEXT, JOINED, LEFT = (
     ChatMessageType.TEXT,
     ChatMessageType.PARTICIPANT_JOINED,

@@ -22,6 +22,8 @@ from conformance.api import (
     match as m,
 )
 
+pytestmark = pytest.mark.sequence_diagram
+
 
 @pytest.mark.requirement("SESSION-02")
 async def test_not_ready_agent_is_not_invited_until_it_becomes_ready(chats, agent_a, profile):

@@ -8,6 +8,8 @@ import pytest
 
 from conformance.api import ChatMessageType, customer_sees, views_agree
 
+pytestmark = pytest.mark.sequence_diagram
+
 
 @pytest.mark.requirement("SESSION-03")
 async def test_every_view_follows_a_chat_through_its_states(chats, agent_a, agent_b, profile):

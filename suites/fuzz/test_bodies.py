@@ -20,6 +20,8 @@ from conformance.api import (
     expect,
 )
 
+pytestmark = pytest.mark.generated
+
 KEEPS_POSITION = (Operation.SEND_MESSAGE, Operation.SEND_NOTIFICATION, Operation.REQUEST_CHAT_HISTORY)
 
 

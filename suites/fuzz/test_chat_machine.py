@@ -47,6 +47,8 @@ from conformance.api import (
     views_agree,
 )
 
+pytestmark = pytest.mark.generated
+
 TAKING_PART = {
     Position.OWNER,
     Position.OWNER_CONSULTANT_INVITED,

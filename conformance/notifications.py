@@ -107,18 +107,16 @@ class NotificationLog:
     def channel_lost(self, reason: str) -> None:
         """The channel feeding this log is gone: current and later waits end with ChannelLost."""
         self.lost = reason
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        task = loop.create_task(self._wake())
-        self._wakers.add(task)
-        task.add_done_callback(self._wakers.discard)
+        self._wake_soon()
 
     def interrupt(self, error: Exception) -> None:
         """A deviation seen in the background (the Bayeux loop's replies): the next wait (current or
         later) raises it, once, so that it reaches the test that is running."""
         self.interrupted = error
+        self._wake_soon()
+
+    def _wake_soon(self) -> None:
+        """Wake every wait (from any callback: the waking runs as a task of the running loop)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:

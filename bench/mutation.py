@@ -1,23 +1,33 @@
-"""Mutation score of the suite over the reference server's protocol code (cosmic-ray).
+"""Mutation score of the suite over the reference server's protocol code (cosmic-ray's operators).
 
-    python bench/mutation.py --sample 30 --seed 1     # a random sample of mutants (CPU-heavy: ~10-60 s each)
-    python bench/mutation.py --all                    # every mutant (hours)
-    python bench/mutation.py --report                 # the stored results, scored by module
+    python bench/mutation.py --all --workers 2          # every mutant (see bench/README.md for the cost)
+    python bench/mutation.py --sample 60 --seed 1       # a random sample
+    python bench/mutation.py --mutant core.py:196:core/ReplaceAndWithOr   # named mutants again
+    python bench/mutation.py --report                   # the stored results, scored by module
 
-The suite talks to the reference server over HTTP in a child process, so the mutation is made on disk
-(cosmic-ray mutates the file, runs the test command, restores it) in a copy of the checkout, never in
-the checkout itself: the copy is first on PYTHONPATH for the suite and the server it starts. The test
-command is the suite by area (`gws-conformance run --select ...`, hypothesis profile `dev`, `-x`):
-a mutant is killed when the run is not conformant (any non-zero exit), or times out.
+The suite talks to the reference server over HTTP in a child process, so each mutant is written on disk
+into a copy of the checkout (one copy per worker, first on PYTHONPATH for the suite and the server it
+starts), never into the checkout itself. Cost is kept down three ways:
+- mutants that cannot change the clean server's behaviour are set aside by rule, not run: inside an
+  annotation (never evaluated: `from __future__ import annotations`), or fault-only (inside a branch
+  taken only when a seeded fault is switched on, or and-ed with such a fault's flag);
+- bench/mutation_map.py runs the suite once under coverage and maps every line of the server to the
+  tests that execute it: a mutant runs only those tests (with -x, `dev` hypothesis profile, seed 0,
+  --strict), and a mutant on a line no test executes is `not-covered` without running (it survives);
+- workers run mutants in parallel, in a random order (a run stopped by --budget is a random sample).
+A mutant is killed when its run is not conformant (any non-zero exit) or exceeds its timeout.
 
-Results go to bench/mutation-results.json (one entry per mutant run; a later run replaces the entries
-of the same mutant). Survivors found equivalent are listed in bench/mutation-equivalent.toml with the
-reason; the score leaves them out: killed / (killed + non-equivalent survivors).
+Results: bench/mutation-results.json, written after every mutant (the commit they were made on, and one
+entry per mutant; a later run of the same mutant replaces it). Survivors found equivalent are listed in
+bench/mutation-equivalent.toml with the reason; the score is killed / (killed + other survivors, the
+not-covered included).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import random
@@ -25,226 +35,369 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from queue import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.mutation_map import suite_args  # noqa: E402
+
 RESULTS = ROOT / "bench" / "mutation-results.json"
 EQUIVALENT = ROOT / "bench" / "mutation-equivalent.toml"
 SIMULATOR = "conformance/simulator"
-# module -> the suite's selection that covers it (None: the whole suite)
-GROUPS: dict[str, str | None] = {
-    "bayeux_server.py": "NOTIFY or ORDER",
-    "engine.py": None,
-    "core.py": None,
-    "chat.py": None,
-    "operations.py": None,
-    "customer_side.py": None,
-}
-TIMEOUT_S = 300.0
+MODULES = ("bayeux_server.py", "engine.py", "core.py", "chat.py", "operations.py", "customer_side.py")
+NOT_RUN = ("annotation", "fault-only", "not-covered", "incompetent")
+TIMEOUT_FACTOR = "1.5"  # the suite's own deadlines, stretched a little for two workers on two cores
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mutant:
     module: str
     operator: str
     occurrence: int
     line: int
-    outcome: str  # killed | survived | incompetent | error
-    seconds: float
-    diff: str
+    outcome: str = ""  # killed | timeout | survived | annotation | fault-only | not-covered | incompetent
+    seconds: float = 0.0
+    tests: int = 0  # how many tests its run selected
+    killed_by: str = ""  # the first failing test
+    diff: str = ""
 
     @property
     def key(self) -> tuple[str, str, int, int]:
         return (self.module, self.operator, self.occurrence, self.line)
 
+    @property
+    def name(self) -> str:
+        return f"{self.module}:{self.line}:{self.operator}"
+
+
+# --- enumerating mutants and setting aside those that cannot matter on the clean server --------------
+
+def enumerate_mutants(source_path: Path) -> Iterator[tuple[Mutant, object]]:
+    """Every mutant cosmic-ray's argument-free operators make of the module, with its operator."""
+    import cosmic_ray.plugins
+    from cosmic_ray.ast import ast_nodes, get_ast_from_path
+
+    module_ast = get_ast_from_path(source_path)
+    nodes = list(ast_nodes(module_ast))
+    for name in cosmic_ray.plugins.operator_names():
+        kind = cosmic_ray.plugins.get_operator(name)
+        if kind.arguments():
+            continue
+        operator = kind()
+        positions = [start for node in nodes for start, _ in operator.mutation_positions(node)]
+        for occurrence, (line, col) in enumerate(positions):
+            yield Mutant(source_path.name, name, occurrence, line), (operator, col)
+
+
+Span = tuple[int, int, int, int]
+
+
+def _span(node: ast.AST) -> Span:
+    return (node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0)
+
+
+def _inside(span: Span, line: int, col: int) -> bool:
+    return (span[0], span[1]) <= (line, col) < (span[2], span[3])
+
+
+def _is_fault_flag(node: ast.AST) -> bool:
+    """`"fault-name" in self.faults` (or `._faults`, or `faults`)."""
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In)):
+        return False
+    if not (isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)):
+        return False
+    right = node.comparators[0]
+    name = right.attr if isinstance(right, ast.Attribute) else right.id if isinstance(right, ast.Name) else ""
+    return name.lstrip("_") == "faults"
+
+
+def _guarded_by_fault(test: ast.AST) -> bool:
+    return _is_fault_flag(test) or (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And)
+                                    and any(_is_fault_flag(v) for v in test.values))
+
+
+def set_aside_spans(source: str) -> dict[str, list[Span]]:
+    """Spans of the source where a mutant is set aside: annotations, and fault-only code."""
+    spans: dict[str, list[Span]] = {"annotation": [], "fault-only": []}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            spans["annotation"].append(_span(node.annotation))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
+            spans["annotation"].append(_span(node.returns))
+        elif isinstance(node, ast.AnnAssign):
+            spans["annotation"].append(_span(node.annotation))
+        if isinstance(node, ast.If) and _guarded_by_fault(node.test):
+            spans["fault-only"] += [_span(statement) for statement in node.body]
+        elif isinstance(node, ast.IfExp) and _guarded_by_fault(node.test):
+            spans["fault-only"].append(_span(node.body))
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and _guarded_by_fault(node):
+            spans["fault-only"] += [_span(v) for v in node.values if not _is_fault_flag(v)]
+    return spans
+
+
+def statement_lines(tree: ast.Module, line: int) -> range:
+    """The lines of the innermost statement holding `line` (a compound one's header only): coverage
+    records a multi-line statement on some of its lines, not always the mutated one."""
+    best: ast.stmt | None = None
+    for node in ast.walk(tree):
+        holds = isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno)
+        if holds and (best is None or (node.lineno >= best.lineno
+                                       and (node.end_lineno or 0) <= (best.end_lineno or 0))):
+            best = node  # type: ignore[assignment]
+    if best is None:
+        return range(line, line + 1)
+    body = getattr(best, "body", None)
+    end = body[0].lineno - 1 if isinstance(body, list) and body and isinstance(body[0], ast.stmt) else (
+        best.end_lineno or best.lineno)
+    return range(best.lineno, max(end, best.lineno) + 1)
+
+
+# --- running --------------------------------------------------------------------------------------
 
 def copy_checkout(dest: Path) -> None:
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True)
     for name in files.stdout.splitlines():
-        src = ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-    for name in subprocess.run(["git", "ls-files", "--others", "--exclude-standard"], cwd=ROOT,
-                               check=True, capture_output=True, text=True).stdout.splitlines():
-        if name.startswith(("conformance/", "suites/")) and (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
+        if name.startswith(("conformance/", "suites/", "bench/")) or "/" not in name:
+            src = ROOT / name
+            if src.is_file():
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest / name)
 
 
-def command(selection: str | None, reports: Path) -> str:
-    cmd = [sys.executable, "-m", "conformance.cli", "run", "--hypothesis-profile", "dev",
-           "--report-dir", str(reports)]
-    if selection:
-        cmd += ["--select", f"'{selection}'"]
-    return " ".join(cmd)
-
-
-def environment(work: Path) -> dict[str, str]:
+def environment(copy: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GWS_CONFORMANCE_", "PYTEST_"))}
-    env["PYTHONPATH"] = str(work) + os.pathsep + env.get("PYTHONPATH", "")
-    env["PYTEST_ADDOPTS"] = "-x"  # a killed mutant stops the run at its first failure
+    env["PYTHONPATH"] = str(copy) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
-def write_config(work: Path, module: str, selection: str | None) -> Path:
-    config = work / f"cr-{module}.toml"
-    reports = work / "reports" / module
-    test_command = command(selection, reports).replace("\\", "\\\\").replace('"', '\\"')
-    config.write_text(
-        "[cosmic-ray]\n"
-        f'module-path = "{SIMULATOR}/{module}"\n'
-        f"timeout = {TIMEOUT_S}\n"
-        "excluded-modules = []\n"
-        f'test-command = "{test_command}"\n'
-        "[cosmic-ray.distributor]\n"
-        'name = "local"\n',
-        encoding="utf-8",
-    )
-    return config
+def check_copy_is_used(copy: Path) -> None:
+    probe = "import conformance.simulator.core as m; print(m.__file__)"
+    where = subprocess.run([sys.executable, "-c", probe], cwd=copy, env=environment(copy), check=True,
+                           capture_output=True, text=True)
+    if not Path(where.stdout.strip()).is_relative_to(copy):
+        raise SystemExit(f"the copy is not the one imported ({where.stdout.strip()}): mutants would not run")
 
 
-def cosmic_ray(work: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", *args], cwd=work, env=environment(work),
+def coverage_map(copy: Path) -> dict:
+    out = copy / "mutation-map.json"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "bench/mutation_map.py", str(out)], cwd=copy, env=environment(copy),
                    check=True, capture_output=True, text=True)
-
-
-def sample(
-    work: Path, groups: dict[str, str | None], size: int | None, seed: int, only: list[str] | None = None
-) -> dict[str, list]:
-    """Init one session per module; keep a random sample of all their mutants (None: all), or the ones
-    named `module:line:operator`."""
-    from cosmic_ray.work_db import WorkDB, use_db
-
-    items: dict[str, list] = {}
-    for module, selection in groups.items():
-        config = write_config(work, module, selection)
-        db = work / f"cr-{module}.sqlite"
-        cosmic_ray(work, "init", str(config), str(db))
-        with use_db(str(db), WorkDB.Mode.open) as wdb:
-            items[module] = list(wdb.work_items)
-    every = [(m, item) for m, its in items.items() for item in its]
-    print(f"{len(every)} mutants in {', '.join(f'{m}: {len(i)}' for m, i in items.items())}", flush=True)
-    if only:
-        def named(module: str, item: object) -> bool:
-            spec = item.mutations[0]  # type: ignore[attr-defined]
-            return f"{module}:{spec.start_pos[0]}:{spec.operator_name}" in only
-
-        chosen = [(m, item) for m, item in every if named(m, item)]
-    else:
-        chosen = every if size is None else random.Random(seed).sample(every, min(size, len(every)))
-    kept: dict[str, list] = {m: [] for m in groups}
-    for module, item in chosen:
-        kept[module].append(item)
-    for module, its in kept.items():
-        with use_db(str(work / f"cr-{module}.sqlite"), WorkDB.Mode.open) as wdb:
-            wdb.clear()
-            wdb.add_work_items(its)
-    return kept
-
-
-def baseline(work: Path, groups: dict[str, str | None]) -> None:
-    for selection in dict.fromkeys(groups.values()):
-        done = subprocess.run(command(selection, work / "reports" / "baseline"), shell=True, cwd=work,
-                              env=environment(work), capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"the unmutated suite ({selection or 'whole'}) is not conformant: "
-                             f"{done.stdout[-2000:]}")
-
-
-def execute(work: Path, groups: dict[str, str | None], kept: dict[str, list]) -> list[Mutant]:
-    from cosmic_ray.work_db import WorkDB, use_db
-
-    found: list[Mutant] = []
-    for module, its in kept.items():
-        if not its:
-            continue
-        started = time.monotonic()
-        cosmic_ray(work, "exec", str(work / f"cr-{module}.toml"), str(work / f"cr-{module}.sqlite"))
-        per = (time.monotonic() - started) / len(its)
-        with use_db(str(work / f"cr-{module}.sqlite"), WorkDB.Mode.open) as wdb:
-            for item, result in wdb.completed_work_items:
-                spec = item.mutations[0]
-                outcome = str(result.test_outcome.value) if result.test_outcome else "error"
-                found.append(Mutant(module, spec.operator_name, spec.occurrence, spec.start_pos[0], outcome,
-                                    round(per, 1), (result.diff or "")[-1200:]))
-        print(f"{module}: {len(its)} mutants in {time.monotonic() - started:.0f} s", flush=True)
+    found = json.loads(out.read_text(encoding="utf-8"))
+    if not found["conformant"]:
+        raise SystemExit("the unmutated suite is not conformant: no mutant can be judged")
+    print(f"coverage map: {len(found['order'])} tests in {time.monotonic() - started:.0f} s", flush=True)
     return found
 
 
-def load() -> list[Mutant]:
+def first_failure(output: str) -> str:
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            return line.split(" ", 1)[1].split(" - ")[0][:200]
+    return ""
+
+
+class Runner:
+    """Runs mutants in worker copies and stores each result as it comes."""
+
+    def __init__(self, copies: list[Path], found: dict, commit: str) -> None:
+        self.free: Queue[Path] = Queue()
+        for copy in copies:
+            self.free.put(copy)
+        self.order: list[str] = found["order"]
+        self.seconds: dict[str, float] = found["seconds"]
+        self.lines: dict[str, dict[str, list[int]]] = found["lines"]
+        self.commit = commit
+        self.lock = threading.Lock()
+        self.done: list[Mutant] = []
+
+    def tests_for(self, mutant: Mutant, tree: ast.Module) -> list[str]:
+        """The tests that execute the mutated statement, the quickest first (a killed mutant's run stops
+        at its first failure)."""
+        per_line = self.lines.get(mutant.module, {})
+        lines = statement_lines(tree, mutant.line)
+        tests = {self.order[i] for line in lines for i in per_line.get(str(line), ())}
+        return sorted(tests, key=lambda t: (self.seconds.get(t, 0.0), self.order.index(t)))
+
+    def run(self, mutant: Mutant, mutated: str, tests: list[str]) -> Mutant:
+        copy = self.free.get()
+        path = copy / SIMULATOR / mutant.module
+        original = path.read_text(encoding="utf-8")
+        timeout = 60 + 3 * sum(self.seconds.get(t, 5.0) for t in tests)
+        started = time.monotonic()
+        try:
+            path.write_text(mutated, encoding="utf-8")
+            args = [sys.executable, "-m", "pytest", *tests, *suite_args(copy, copy / "reports"), "-x",
+                    "--timeout-factor", TIMEOUT_FACTOR]
+            done = subprocess.run(args, cwd=copy, env=environment(copy), capture_output=True, text=True,
+                                  timeout=timeout)
+            outcome = "survived" if done.returncode == 0 else "killed"
+            by = first_failure(done.stdout) or (f"exit {done.returncode}" if done.returncode else "")
+        except subprocess.TimeoutExpired:
+            outcome, by = "timeout", f"over {timeout:.0f} s"
+        finally:
+            path.write_text(original, encoding="utf-8")
+            self.free.put(copy)
+        return replace(mutant, outcome=outcome, seconds=round(time.monotonic() - started, 1),
+                       tests=len(tests), killed_by=by)
+
+    def record(self, mutant: Mutant) -> None:
+        with self.lock:
+            self.done.append(mutant)
+            store(self.done, self.commit)
+            if mutant.outcome not in NOT_RUN:
+                print(f"[{len(self.done)}] {mutant.outcome:<9} {mutant.name} #{mutant.occurrence} "
+                      f"({mutant.tests} tests, {mutant.seconds} s) {mutant.killed_by}", flush=True)
+
+
+def mutants_of(copy: Path, modules: list[str]) -> list[tuple[Mutant, str | None]]:
+    """Every mutant of the modules with its mutated source (None: cosmic-ray could not make it), each
+    already judged when it is set aside by rule."""
+    from cosmic_ray.mutating import mutate_code
+
+    made: list[tuple[Mutant, str | None]] = []
+    for module in modules:
+        path = copy / SIMULATOR / module
+        source = path.read_text(encoding="utf-8")
+        spans = set_aside_spans(source)
+        for mutant, (operator, col) in enumerate_mutants(path):
+            kind = next((k for k, ss in spans.items() if any(_inside(s, mutant.line, col) for s in ss)), "")
+            mutated = mutate_code(source, operator, mutant.occurrence)
+            diff = "".join(difflib.unified_diff(source.splitlines(True), (mutated or source).splitlines(True),
+                                                f"a/{SIMULATOR}/{module}", f"b/{SIMULATOR}/{module}", n=2))
+            made.append((replace(mutant, outcome=kind, diff=diff[-1200:]), mutated))
+    return made
+
+
+def execute(modules: list[str], size: int | None, seed: int, named: list[str] | None, workers: int,
+            budget_s: float | None) -> list[Mutant]:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="gws-mutation-") as tmp:
+        copies = [Path(tmp) / f"w{i}" for i in range(workers)]
+        for copy in copies:
+            copy_checkout(copy)
+        check_copy_is_used(copies[0])
+        started = time.monotonic()
+        runner = Runner(copies, coverage_map(copies[0]), commit)
+        made = mutants_of(copies[0], modules)
+        if named:
+            made = [(m, code) for m, code in made if m.name in named]
+        random.Random(seed).shuffle(made)
+        if size is not None:
+            made = made[:size]
+        trees = {m: ast.parse((copies[0] / SIMULATOR / m).read_text(encoding="utf-8")) for m in modules}
+        to_run: list[tuple[Mutant, str, list[str]]] = []
+        for mutant, mutated in made:
+            tests = runner.tests_for(mutant, trees[mutant.module])
+            if mutant.outcome:
+                runner.record(mutant)
+            elif mutated is None:
+                runner.record(replace(mutant, outcome="incompetent"))
+            elif not tests:
+                runner.record(replace(mutant, outcome="not-covered"))
+            else:
+                to_run.append((mutant, mutated, tests))
+        print(f"{len(made)} mutants: {len(to_run)} to run, {len(made) - len(to_run)} set aside or not "
+              "covered", flush=True)
+
+        def one(item: tuple[Mutant, str, list[str]]) -> None:
+            if budget_s is not None and time.monotonic() - started > budget_s:
+                return
+            runner.record(runner.run(*item))
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, to_run))
+        print(f"{len(runner.done)} mutants judged in {time.monotonic() - started:.0f} s", flush=True)
+        return runner.done
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+def load() -> tuple[str, list[Mutant]]:
     if not RESULTS.exists():
-        return []
-    return [Mutant(**m) for m in json.loads(RESULTS.read_text(encoding="utf-8"))]
+        return "", []
+    data = json.loads(RESULTS.read_text(encoding="utf-8"))
+    return data["commit"], [Mutant(**m) for m in data["mutants"]]
 
 
-def store(new: list[Mutant]) -> list[Mutant]:
-    merged = {m.key: m for m in load()}
+def store(new: list[Mutant], commit: str) -> list[Mutant]:
+    """Merge into the stored results (a different commit's results are replaced, not merged)."""
+    stored_commit, stored = load()
+    merged = {m.key: m for m in stored} if stored_commit == commit else {}
     merged.update({m.key: m for m in new})
     result = sorted(merged.values(), key=lambda m: m.key)
-    RESULTS.write_text(json.dumps([asdict(m) for m in result], indent=1) + "\n", encoding="utf-8")
+    data = {"commit": commit, "mutants": [asdict(m) for m in result]}
+    RESULTS.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return result
 
 
-def equivalent() -> dict[tuple[str, str, int, int], str]:
+def equivalent() -> dict[str, str]:
+    """name -> reason, for the survivors triaged as equivalent."""
     if not EQUIVALENT.exists():
         return {}
     data = tomllib.loads(EQUIVALENT.read_text(encoding="utf-8"))
-    return {(e["module"], e["operator"], int(e["occurrence"]), int(e["line"])): e["reason"]
+    return {f"{e['module']}:{e['line']}:{e['operator']}#{e['occurrence']}": e["reason"]
             for e in data.get("equivalent", [])}
 
 
-def report(mutants: list[Mutant]) -> None:
+def report(commit: str, mutants: list[Mutant], show: bool = True) -> None:
     same = equivalent()
-    print(f"{'module':<20}{'run':>6}{'killed':>8}{'survived':>10}{'equiv.':>8}{'incomp.':>9}{'score':>8}")
-    for module in sorted({m.module for m in mutants}):
-        mine = [m for m in mutants if m.module == module]
-        killed = sum(m.outcome == "killed" for m in mine)
-        eq = sum(m.outcome == "survived" and m.key in same for m in mine)
-        survived = sum(m.outcome == "survived" for m in mine) - eq
-        other = len(mine) - killed - survived - eq
-        score = f"{100 * killed / (killed + survived):.0f}%" if killed + survived else "-"
-        print(f"{module:<20}{len(mine):>6}{killed:>8}{survived:>10}{eq:>8}{other:>9}{score:>8}")
-    killed = sum(m.outcome == "killed" for m in mutants)
-    survived = sum(m.outcome == "survived" and m.key not in same for m in mutants)
-    if killed + survived:
-        score = 100 * killed / (killed + survived)
-        print(f"{'all':<20}{len(mutants):>6}{killed:>8}{survived:>10}   score {score:.0f}% (of this sample)")
-    for m in mutants:
-        if m.outcome == "survived" and m.key not in same:
-            print(f"\nSURVIVED {m.module}:{m.line} {m.operator} #{m.occurrence}\n{m.diff}")
+
+    def triaged(m: Mutant) -> bool:
+        return m.outcome in ("survived", "not-covered") and f"{m.name}#{m.occurrence}" in same
+
+    columns = ("killed", "survived", "not-covered", "equivalent", "annotation", "fault-only", "incompetent")
+    header = "".join(f"{c:>13}" for c in columns)
+    print(f"commit {commit}\n{'module':<18}{'all':>6}{header}{'score':>8}")
+    rows = [*sorted({m.module for m in mutants}), "all"]
+    for module in rows:
+        mine = [m for m in mutants if module in ("all", m.module)]
+        count = {c: 0 for c in columns}
+        for m in mine:
+            kind = "equivalent" if triaged(m) else "killed" if m.outcome == "timeout" else m.outcome
+            count[kind] += 1
+        alive = count["survived"] + count["not-covered"]
+        judged = count["killed"] + alive
+        score = f"{100 * count['killed'] / judged:.1f}%" if judged else "-"
+        print(f"{module:<18}{len(mine):>6}" + "".join(f"{count[c]:>13}" for c in columns) + f"{score:>8}")
+    if show:
+        for m in mutants:
+            if m.outcome in ("survived", "not-covered") and not triaged(m):
+                print(f"\n{m.outcome.upper()} {m.name} #{m.occurrence} ({m.tests} tests)\n{m.diff}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--sample", type=int, default=30, help="how many mutants, drawn at random")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=int, help="how many mutants, drawn at random")
     parser.add_argument("--all", action="store_true", help="every mutant")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--modules", nargs="*", choices=sorted(GROUPS), help="default: all of them")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--budget", type=float, metavar="MINUTES", help="start no mutant after this long")
+    parser.add_argument("--modules", nargs="*", choices=MODULES, help="default: all of them")
     parser.add_argument("--mutant", action="append", metavar="MODULE:LINE:OPERATOR",
                         help="run these mutants (e.g. a survivor again after a new check)")
     parser.add_argument("--report", action="store_true", help="only print the stored results")
+    parser.add_argument("--quiet", action="store_true", help="with --report: the table only")
     args = parser.parse_args()
     if args.report:
-        report(load())
+        report(*load(), show=not args.quiet)
         return
-    modules = args.modules or sorted({m.split(":")[0] for m in args.mutant or []}) or list(GROUPS)
-    groups = {m: GROUPS[m] for m in modules}
-    with tempfile.TemporaryDirectory(prefix="gws-mutation-") as tmp:
-        work = Path(tmp)
-        copy_checkout(work)
-        started = time.monotonic()
-        baseline(work, groups)
-        print(f"baseline conformant in {time.monotonic() - started:.0f} s", flush=True)
-        kept = sample(work, groups, None if args.all else args.sample, args.seed, args.mutant)
-        found = execute(work, groups, kept)
-        print(f"{len(found)} mutants run in {time.monotonic() - started:.0f} s", flush=True)
-    report(store(found))
+    if not (args.all or args.sample or args.mutant):
+        parser.error("say --all, --sample N or --mutant NAME")
+    modules = list(args.modules or sorted({m.split(":")[0] for m in args.mutant or []}) or MODULES)
+    done = execute(modules, None if args.all or args.mutant else args.sample, args.seed, args.mutant,
+                   args.workers, args.budget * 60 if args.budget else None)
+    report(*load(), show=False)
+    print(f"this run: {len(done)} mutants")
 
 
 if __name__ == "__main__":

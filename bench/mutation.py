@@ -251,8 +251,8 @@ class Runner:
     def record(self, mutant: Mutant) -> None:
         with self.lock:
             self.done.append(mutant)
-            store(self.done, self.commit)
             if mutant.outcome not in NOT_RUN:
+                store(self.done, self.commit)
                 print(f"[{len(self.done)}] {mutant.outcome:<9} {mutant.name} #{mutant.occurrence} "
                       f"({mutant.tests} tests, {mutant.seconds} s) {mutant.killed_by}", flush=True)
 
@@ -305,6 +305,7 @@ def execute(modules: list[str], size: int | None, seed: int, named: list[str] | 
                 runner.record(replace(mutant, outcome="not-covered"))
             else:
                 to_run.append((mutant, mutated, tests))
+        store(runner.done, commit)
         print(f"{len(made)} mutants: {len(to_run)} to run, {len(made) - len(to_run)} set aside or not "
               "covered", flush=True)
 
@@ -325,6 +326,8 @@ def load() -> tuple[str, list[Mutant]]:
     if not RESULTS.exists():
         return "", []
     data = json.loads(RESULTS.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):  # results of an earlier format: none
+        return "", []
     return data["commit"], [Mutant(**m) for m in data["mutants"]]
 
 

@@ -234,7 +234,7 @@ class Runner:
         started = time.monotonic()
         try:
             path.write_text(mutated, encoding="utf-8")
-            args = [sys.executable, "-m", "pytest", *tests, *suite_args(copy, copy / "reports"), "-x",
+            args = [sys.executable, "-m", "pytest", *tests, *suite_args(copy, copy / "reports"), "-x", "-rfE",
                     "--timeout-factor", TIMEOUT_FACTOR]
             done = subprocess.run(args, cwd=copy, env=environment(copy), capture_output=True, text=True,
                                   timeout=timeout)

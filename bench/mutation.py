@@ -197,11 +197,15 @@ def coverage_map(copy: Path) -> dict:
     return found
 
 
-def first_failure(output: str) -> str:
-    for line in output.splitlines():
-        if line.startswith(("FAILED ", "ERROR ")):
-            return line.split(" ", 1)[1].split(" - ")[0][:200]
-    return ""
+def failed_requirements(reports: Path) -> str:
+    """The requirements the run's summary.json says failed, warned, errored or were blocked."""
+    try:
+        summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no summary.json"
+    found = [f"{rid} {r['outcome']}" for rid, r in summary["requirements"].items()
+             if r["outcome"] not in ("passed", "untested")]
+    return ", ".join(found) or summary["verdict"]
 
 
 class Runner:
@@ -234,12 +238,13 @@ class Runner:
         started = time.monotonic()
         try:
             path.write_text(mutated, encoding="utf-8")
-            args = [sys.executable, "-m", "pytest", *tests, *suite_args(copy, copy / "reports"), "-x", "-rfE",
+            (copy / "reports" / "summary.json").unlink(missing_ok=True)
+            args = [sys.executable, "-m", "pytest", *tests, *suite_args(copy, copy / "reports"), "-x",
                     "--timeout-factor", TIMEOUT_FACTOR]
             done = subprocess.run(args, cwd=copy, env=environment(copy), capture_output=True, text=True,
                                   timeout=timeout)
             outcome = "survived" if done.returncode == 0 else "killed"
-            by = first_failure(done.stdout) or (f"exit {done.returncode}" if done.returncode else "")
+            by = failed_requirements(copy / "reports") if done.returncode else ""
         except subprocess.TimeoutExpired:
             outcome, by = "timeout", f"over {timeout:.0f} s"
         finally:

@@ -20,6 +20,10 @@ from conformance.transcript import RUN, Entry, render_entries
 
 TRANSCRIPTS = "transcripts"  # report_dir/transcripts/<test>.txt: a failed test's whole transcript
 TERMINAL_ENTRIES = 25  # the terminal's transcript section shows the last ones; the file has all
+# A deviation the teardown's whole-chat check found concerns the views it fetched last: fewer entries
+# (one fault in the views fails many tests' teardowns, each with the same kind of evidence).
+TERMINAL_ENTRIES_TEARDOWN = 6
+
 
 
 def transcript_file(item: pytest.Item) -> Path:
@@ -44,20 +48,21 @@ def attach_transcript(item: pytest.Item, error: BaseException | None, report: py
         expected_actual = (f"requirement: {getattr(error, 'requirement', '')}\n"
                            f"expected: {error.expected}\nactual: {getattr(error, 'actual', '')}")
     if text:
-        report.sections.append(("transcript", _terminal_section(item, entries, text)))
+        shown = TERMINAL_ENTRIES_TEARDOWN if report.when == "teardown" else TERMINAL_ENTRIES
+        report.sections.append(("transcript", _terminal_section(item, entries, text, shown)))
     allure_report.attach_failure(text, expected_actual)
 
 
-def _terminal_section(item: pytest.Item, entries: list[Entry], text: str) -> str:
-    """The transcript as the terminal shows it: all of a short one; of a long one, the last entries
-    after the path of the file holding all of it (written redacted)."""
-    if len(entries) <= TERMINAL_ENTRIES:
+def _terminal_section(item: pytest.Item, entries: list[Entry], text: str, shown: int) -> str:
+    """The transcript as the terminal shows it: all of a short one; of a long one, the last `shown`
+    entries after the path of the file holding all of it (written redacted)."""
+    if len(entries) <= shown:
         return text
     path = transcript_file(item)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(RUN.redact(text) + "\n", encoding="utf-8")
-    earlier = len(entries) - TERMINAL_ENTRIES
-    tail = render_entries(entries[-TERMINAL_ENTRIES:])
+    earlier = len(entries) - shown
+    tail = render_entries(entries[-shown:])
     return f"({earlier} earlier entries: the whole transcript is in {path})\n{tail}"
 
 

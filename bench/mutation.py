@@ -17,8 +17,10 @@ starts), never into the checkout itself. Cost is kept down three ways:
 - workers run mutants in parallel, in a random order (a run stopped by --budget is a random sample).
 A mutant is killed when its run is not conformant (any non-zero exit) or exceeds its timeout.
 
-Results: bench/mutation-results.json, written after every mutant (the commit they were made on, and one
-entry per mutant; a later run of the same mutant replaces it). Survivors found equivalent are listed in
+Results: bench/mutation-results.json, written after every mutant (with the commit it was made on; a
+later run of the same mutant replaces it; --resume runs only the mutants not judged yet). A mutant is
+known by its module, operator and the line it changes (text before and after), not by its line number,
+so results and triage survive edits elsewhere in the module. Survivors found equivalent are listed in
 bench/mutation-equivalent.toml with the reason; the score is killed / (killed + other survivors, the
 not-covered included).
 """
@@ -65,12 +67,22 @@ class Mutant:
     outcome: str = ""  # killed | timeout | survived | annotation | fault-only | not-covered | incompetent
     seconds: float = 0.0
     tests: int = 0  # how many tests its run selected
-    killed_by: str = ""  # the first failing test
+    killed_by: str = ""  # the requirements its run failed
     diff: str = ""
+    commit: str = ""
+    twin: int = 0  # how many earlier mutants of the module make the same change (a repeated line)
 
     @property
-    def key(self) -> tuple[str, str, int, int]:
-        return (self.module, self.operator, self.occurrence, self.line)
+    def change(self) -> tuple[str, str]:
+        """The changed line, before and after (stripped)."""
+        lines = [line for line in self.diff.splitlines() if not line.startswith(("---", "+++"))]
+        removed = " ".join(line[1:].strip() for line in lines if line.startswith("-"))
+        added = " ".join(line[1:].strip() for line in lines if line.startswith("+"))
+        return removed, added
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int]:
+        return (self.module, self.operator, *self.change, self.twin)
 
     @property
     def name(self) -> str:
@@ -107,15 +119,45 @@ def _inside(span: Span, line: int, col: int) -> bool:
     return (span[0], span[1]) <= (line, col) < (span[2], span[3])
 
 
+def _is_faults(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    return name.lstrip("_") == "faults"
+
+
 def _is_fault_flag(node: ast.AST) -> bool:
-    """`"fault-name" in self.faults` (or `._faults`, or `faults`)."""
+    """`"fault-name" in self.faults` (or `._faults`, or `faults`), or `self.faults & {...}`."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
+        return _is_faults(node.left)
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In)):
         return False
     if not (isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)):
         return False
-    right = node.comparators[0]
-    name = right.attr if isinstance(right, ast.Attribute) else right.id if isinstance(right, ast.Name) else ""
-    return name.lstrip("_") == "faults"
+    return _is_faults(node.comparators[0])
+
+
+def _called_only_from(spans: list[Span], tree: ast.Module) -> list[Span]:
+    """The bodies of the module's private functions (`_name`) that are called only from these spans, and
+    so on from theirs: code only a seeded fault runs."""
+    functions = {node.name: node for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("_")
+                 and not node.name.startswith("__")}
+    calls: dict[str, list[ast.Call]] = {name: [] for name in functions}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in calls:
+                calls[name].append(node)
+    found: list[Span] = []
+    changed = True
+    while changed:
+        changed = False
+        for name, sites in calls.items():
+            if name in functions and sites and all(
+                any(_inside(s, c.lineno, c.col_offset) for s in spans + found) for c in sites
+            ):
+                found.append(_span(functions.pop(name)))
+                changed = True
+    return found
 
 
 def _guarded_by_fault(test: ast.AST) -> bool:
@@ -126,7 +168,8 @@ def _guarded_by_fault(test: ast.AST) -> bool:
 def set_aside_spans(source: str) -> dict[str, list[Span]]:
     """Spans of the source where a mutant is set aside: annotations, and fault-only code."""
     spans: dict[str, list[Span]] = {"annotation": [], "fault-only": []}
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
         if isinstance(node, ast.arg) and node.annotation is not None:
             spans["annotation"].append(_span(node.annotation))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
@@ -139,6 +182,7 @@ def set_aside_spans(source: str) -> dict[str, list[Span]]:
             spans["fault-only"].append(_span(node.body))
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and _guarded_by_fault(node):
             spans["fault-only"] += [_span(v) for v in node.values if not _is_fault_flag(v)]
+    spans["fault-only"] += _called_only_from(spans["fault-only"], tree)
     return spans
 
 
@@ -257,7 +301,7 @@ class Runner:
         with self.lock:
             self.done.append(mutant)
             if mutant.outcome not in NOT_RUN:
-                store(self.done, self.commit)
+                store(self.done)
                 print(f"[{len(self.done)}] {mutant.outcome:<9} {mutant.name} #{mutant.occurrence} "
                       f"({mutant.tests} tests, {mutant.seconds} s) {mutant.killed_by}", flush=True)
 
@@ -272,17 +316,21 @@ def mutants_of(copy: Path, modules: list[str]) -> list[tuple[Mutant, str | None]
         path = copy / SIMULATOR / module
         source = path.read_text(encoding="utf-8")
         spans = set_aside_spans(source)
+        seen: dict[tuple[str, ...], int] = {}
         for mutant, (operator, col) in enumerate_mutants(path):
             kind = next((k for k, ss in spans.items() if any(_inside(s, mutant.line, col) for s in ss)), "")
             mutated = mutate_code(source, operator, mutant.occurrence)
             diff = "".join(difflib.unified_diff(source.splitlines(True), (mutated or source).splitlines(True),
                                                 f"a/{SIMULATOR}/{module}", f"b/{SIMULATOR}/{module}", n=2))
-            made.append((replace(mutant, outcome=kind, diff=diff[-1200:]), mutated))
+            made_one = replace(mutant, outcome=kind, diff=diff[-1200:])
+            same = (module, mutant.operator, *made_one.change)
+            seen[same] = seen.get(same, -1) + 1
+            made.append((replace(made_one, twin=seen[same]), mutated))
     return made
 
 
 def execute(modules: list[str], size: int | None, seed: int, named: list[str] | None, workers: int,
-            budget_s: float | None) -> list[Mutant]:
+            budget_s: float | None, resume: bool) -> list[Mutant]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="gws-mutation-") as tmp:
@@ -293,8 +341,12 @@ def execute(modules: list[str], size: int | None, seed: int, named: list[str] | 
         started = time.monotonic()
         runner = Runner(copies, coverage_map(copies[0]), commit)
         made = mutants_of(copies[0], modules)
+        made = [(replace(m, commit=commit), code) for m, code in made]
         if named:
             made = [(m, code) for m, code in made if m.name in named]
+        if resume:
+            judged = {m.key for m in load() if m.outcome not in NOT_RUN}
+            made = [(m, code) for m, code in made if m.key not in judged]
         random.Random(seed).shuffle(made)
         if size is not None:
             made = made[:size]
@@ -310,7 +362,7 @@ def execute(modules: list[str], size: int | None, seed: int, named: list[str] | 
                 runner.record(replace(mutant, outcome="not-covered"))
             else:
                 to_run.append((mutant, mutated, tests))
-        store(runner.done, commit)
+        store(runner.done)
         print(f"{len(made)} mutants: {len(to_run)} to run, {len(made) - len(to_run)} set aside or not "
               "covered", flush=True)
 
@@ -327,44 +379,68 @@ def execute(modules: list[str], size: int | None, seed: int, named: list[str] | 
 
 # --- results ---------------------------------------------------------------------------------------
 
-def load() -> tuple[str, list[Mutant]]:
+def load() -> list[Mutant]:
     if not RESULTS.exists():
-        return "", []
+        return []
     data = json.loads(RESULTS.read_text(encoding="utf-8"))
     if not isinstance(data, dict):  # results of an earlier format: none
-        return "", []
-    return data["commit"], [Mutant(**m) for m in data["mutants"]]
+        return []
+    fields = set(Mutant.__dataclass_fields__)
+    commit = data.get("commit", "")  # results of a single run carry it once
+    return [Mutant(**{k: v for k, v in m.items() if k in fields} | {"commit": m.get("commit") or commit})
+            for m in data["mutants"]]
 
 
-def store(new: list[Mutant], commit: str) -> list[Mutant]:
-    """Merge into the stored results (a different commit's results are replaced, not merged)."""
-    stored_commit, stored = load()
-    merged = {m.key: m for m in stored} if stored_commit == commit else {}
+def store(new: list[Mutant]) -> list[Mutant]:
+    """Merge into the stored results: a later result of the same mutant replaces the earlier one."""
+    merged = {m.key: m for m in load()}
     merged.update({m.key: m for m in new})
-    result = sorted(merged.values(), key=lambda m: m.key)
-    data = {"commit": commit, "mutants": [asdict(m) for m in result]}
-    RESULTS.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    result = sorted(merged.values(), key=lambda m: (m.module, m.line, m.operator, m.occurrence))
+    text = json.dumps({"mutants": [asdict(m) for m in result]}, indent=1)
+    RESULTS.write_text(text + "\n", encoding="utf-8")
     return result
 
 
-def equivalent() -> dict[str, str]:
-    """name -> reason, for the survivors triaged as equivalent."""
+def equivalent() -> dict[tuple[str, str, str, str], str]:
+    """(module, operator, line before, line after) -> reason, for the survivors triaged as equivalent."""
     if not EQUIVALENT.exists():
         return {}
     data = tomllib.loads(EQUIVALENT.read_text(encoding="utf-8"))
-    return {f"{e['module']}:{e['line']}:{e['operator']}#{e['occurrence']}": e["reason"]
+    return {(e["module"], e["operator"], e["before"], e["after"]): e["reason"]
             for e in data.get("equivalent", [])}
 
 
-def report(commit: str, mutants: list[Mutant], show: bool = True) -> None:
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def add_equivalent(name: str, reason: str) -> None:
+    """Append a stored survivor (MODULE:LINE:OPERATOR, or with #OCCURRENCE) to the equivalent list."""
+    found = [m for m in load() if m.outcome in ("survived", "not-covered")
+             and name in (m.name, f"{m.name}#{m.occurrence}")]
+    if len(found) != 1:
+        raise SystemExit(f"{name}: {len(found)} stored survivors have this name (add #OCCURRENCE)")
+    mutant = found[0]
+    before, after = mutant.change
+    entry = (f"\n[[equivalent]]\nmodule = {_toml_string(mutant.module)}\n"
+             f"operator = {_toml_string(mutant.operator)}\nline = {mutant.line}  # when triaged\n"
+             f"before = {_toml_string(before)}\nafter = {_toml_string(after)}\n"
+             f"reason = {_toml_string(reason)}\n")
+    with EQUIVALENT.open("a", encoding="utf-8") as out:
+        out.write(entry)
+    equivalent()  # still parses
+
+
+def report(mutants: list[Mutant], show: bool = True) -> None:
     same = equivalent()
 
     def triaged(m: Mutant) -> bool:
-        return m.outcome in ("survived", "not-covered") and f"{m.name}#{m.occurrence}" in same
+        return m.outcome in ("survived", "not-covered") and (m.module, m.operator, *m.change) in same
 
     columns = ("killed", "survived", "not-covered", "equivalent", "annotation", "fault-only", "incompetent")
     header = "".join(f"{c:>13}" for c in columns)
-    print(f"commit {commit}\n{'module':<18}{'all':>6}{header}{'score':>8}")
+    commits = ", ".join(sorted({m.commit for m in mutants if m.outcome not in NOT_RUN}))
+    print(f"made on commit(s) {commits}\n{'module':<18}{'all':>6}{header}{'score':>8}")
     rows = [*sorted({m.module for m in mutants}), "all"]
     for module in rows:
         mine = [m for m in mutants if module in ("all", m.module)]
@@ -393,18 +469,27 @@ def main() -> None:
     parser.add_argument("--modules", nargs="*", choices=MODULES, help="default: all of them")
     parser.add_argument("--mutant", action="append", metavar="MODULE:LINE:OPERATOR",
                         help="run these mutants (e.g. a survivor again after a new check)")
+    parser.add_argument("--resume", action="store_true", help="skip the mutants already judged")
     parser.add_argument("--report", action="store_true", help="only print the stored results")
     parser.add_argument("--quiet", action="store_true", help="with --report: the table only")
+    parser.add_argument("--equivalent", metavar="MODULE:LINE:OPERATOR", help="triage a stored survivor as "
+                        "equivalent (with --reason)")
+    parser.add_argument("--reason", help="why the --equivalent mutant cannot be told from the server")
     args = parser.parse_args()
+    if args.equivalent:
+        if not args.reason:
+            parser.error("--equivalent needs --reason")
+        add_equivalent(args.equivalent, args.reason)
+        return
     if args.report:
-        report(*load(), show=not args.quiet)
+        report(load(), show=not args.quiet)
         return
     if not (args.all or args.sample or args.mutant):
         parser.error("say --all, --sample N or --mutant NAME")
     modules = list(args.modules or sorted({m.split(":")[0] for m in args.mutant or []}) or MODULES)
     done = execute(modules, None if args.all or args.mutant else args.sample, args.seed, args.mutant,
-                   args.workers, args.budget * 60 if args.budget else None)
-    report(*load(), show=False)
+                   args.workers, args.budget * 60 if args.budget else None, args.resume)
+    report(load(), show=False)
     print(f"this run: {len(done)} mutants")
 
 

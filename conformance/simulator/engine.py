@@ -50,7 +50,7 @@ class Engine(InteractionOperations, CustomerSide):
                     channels = body[name]
                     if not isinstance(channels, list):
                         raise invalid(name, "not a list")
-                    for channel in channels:
+                    for channel in channels if "session-channels-unchecked" not in self.faults else ():
                         check_string(name, channel)
                 status.session = True
                 return Outcome(self.ok(), [])

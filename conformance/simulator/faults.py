@@ -45,6 +45,9 @@ FAULTS: dict[str, Fault] = {
         _f("foreign-operation-accepted", "engine",
            "an operationName of another endpoint is taken (Ready on /me ends the session, Accept on the "
            "channel is NotReady)", "STATUS-03"),
+        _f("session-channels-unchecked", "engine",
+           "StartContactCenterSession takes a channels list holding non-strings (answers 0, not 2)",
+           "STATUS-03"),
         _f("lone-surrogate-crashes", "app", "a string holding a lone surrogate gives HTTP 500", "STATUS-06"),
         # 3. Notifications
         _f("disconnect-refused", "bayeux", "/meta/disconnect answers successful: false", "NOTIFY-01"),

@@ -178,6 +178,27 @@ async def test_misuse_of_an_interaction_fails_with_the_documented_code(case, acc
     expect.failure(reply, "STATUS-03", status, profile)
 
 
+# Misuses of POST /api/v2/me (section 4's StartContactCenterSession, section 2's codes): `channels` is a
+# list of strings when present.
+SESSION_MISUSES = {
+    "channels-not-a-list": (lambda p: _raw(_op(p, Operation.START_SESSION, channels=p.media)), INVALID),
+    "channel-not-a-string": (lambda p: _raw(_op(p, Operation.START_SESSION, channels=[p.media, 7])), INVALID),
+    "channels-null": (lambda p: _raw(_op(p, Operation.START_SESSION, channels=None)), INVALID),
+    "operation-missing": (lambda p: _raw({p.wire(Field.CHANNELS): [p.media]}), MISSING),
+    "operation-unknown": (lambda p: _raw({p.wire(Field.OPERATION): "NoSuchOperation"}), INVALID),
+    "body-array": (lambda p: _raw([_op(p, Operation.START_SESSION)]), MISSING),
+}
+
+
+@pytest.mark.requirement("STATUS-03")
+@pytest.mark.parametrize("case", list(SESSION_MISUSES))
+async def test_misuse_of_the_session_fails_with_the_documented_code(case, agent_a, paths, profile):
+    build, status = SESSION_MISUSES[case]
+    reply = await agent_a.client.post_json(paths.me, build(profile))
+    expect.that(reply.http_status < 500, "STATUS-06", "no 5xx", f"HTTP {reply.http_status} {reply.text[:99]}")
+    expect.failure(reply, "STATUS-03", status, profile)
+
+
 @pytest.mark.requirement("STATUS-03")
 @pytest.mark.parametrize("where", ["unknown-path", "unknown-channel", "put", "delete", "get-channel"])
 async def test_unknown_path_or_method_fails_with_not_found(where, accepted_chat, paths, profile):

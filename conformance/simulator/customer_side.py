@@ -120,7 +120,8 @@ class CustomerSide(Core):
         visible = [e for e in chat.events
                    if e.visibility is Visibility.ALL or (leak and e.type is ChatMessageType.TEXT)]
         messages = [render_event(self.profile, e) for e in visible if e.index >= start]
-        return messages, (visible[-1].index + 1 if visible else 1)
+        after_last = 0 if "next-position-is-last-index" in self.faults else 1
+        return messages, (visible[-1].index + after_last if visible else 1)
 
 
 def _user_data(form: dict[str, str]) -> dict[str, str]:

@@ -110,6 +110,9 @@ FAULTS: dict[str, Fault] = {
         # 5. Customer side
         _f("customer-disconnect-ignored", "engine", "the customer's disconnect answers 0 and ends nothing",
            "CUSTOMER-01"),
+        _f("next-position-is-last-index", "customer",
+           "nextPosition is the last index the customer can see, not that plus 1 (the next refresh repeats "
+           "the last message)", "CUSTOMER-01"),
         _f("consultation-leaks-to-customer", "engine",
            "a consultant's messages reach the customer's transcript", "CUSTOMER-02", "MESSAGE-04",
            "COMPLETE-TRANSFER-02"),

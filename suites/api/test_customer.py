@@ -13,6 +13,7 @@ from conformance.api import (
     Status,
     Visibility,
     expect,
+    index_of,
     match,
     messages_of,
 )
@@ -47,6 +48,30 @@ async def test_customer_chats_reads_the_transcript_and_disconnects(accepted_chat
     )
     after = expect.success(await customer.refresh(), "CUSTOMER-01")
     expect.that((after.body or {}).get(CHAT_ENDED) is True, "CUSTOMER-01", "chatEnded true", after.body)
+
+
+@pytest.mark.requirement("CUSTOMER-01")
+async def test_refresh_answers_from_its_position_and_the_next_position_after_the_last(accepted_chat):
+    """Section 5: `refresh` returns the messages with index >= transcriptPosition, and `nextPosition` is
+    the last index the customer can see plus 1 (two sends in a row: one ends on an odd index, one on an
+    even one)."""
+    customer = accepted_chat.customer.client
+    for text in ("first", "second"):
+        expect.success(await customer.send(text), "CUSTOMER-01")
+        whole = expect.success(await customer.refresh(1), "CUSTOMER-01")
+        indexes = [index_of(m) for m in messages_of(whole)]
+        expect.that(bool(indexes) and all(isinstance(i, int) for i in indexes), "CUSTOMER-01",
+                    "the transcript's messages with integer indexes", indexes)
+        nxt = (whole.body or {}).get("nextPosition")
+        expect.that(nxt == indexes[-1] + 1, "CUSTOMER-01", f"nextPosition {indexes[-1] + 1} (last index + 1)",
+                    nxt)
+        tail = expect.success(await customer.refresh(indexes[-1]), "CUSTOMER-01")
+        expect.that([index_of(m) for m in messages_of(tail)] == indexes[-1:], "CUSTOMER-01",
+                    f"from position {indexes[-1]}: only the message {indexes[-1]}",
+                    [index_of(m) for m in messages_of(tail)])
+        after = expect.success(await customer.refresh(indexes[-1] + 1), "CUSTOMER-01")
+        expect.that(messages_of(after) == [] and (after.body or {}).get("nextPosition") == nxt, "CUSTOMER-01",
+                    f"from position {nxt}: no message, nextPosition {nxt}", after.body)
 
 
 @pytest.mark.requirement("CUSTOMER-02")

@@ -112,6 +112,7 @@ PROBES: dict[str, Probe] = {
     "ready-not-notified": lambda w: told(w.ready("a1"), "a1", Channel.CHANNELS),
     "not-ready-agent-invited": lambda w: (w.not_ready("a1"), told(w.start()[1], "a1"))[1],
     "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
+    "next-position-is-last-index": lambda w: w.customer(w.start()[0], "refresh").body["nextPosition"],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),
                                                          w.customer(c, "refresh").body["chatEnded"]))(w.start()[0]),
     "consultation-leaks-to-customer": lambda w: (lambda c, i: (w.op("a2", i, "SendMessage", text="p"),

@@ -119,9 +119,12 @@ def _inside(span: Span, line: int, col: int) -> bool:
     return (span[0], span[1]) <= (line, col) < (span[2], span[3])
 
 
+_FAULT_ALIASES: set[str] = set()  # local names the module gives its faults (`f = self.faults`)
+
+
 def _is_faults(node: ast.AST) -> bool:
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    return name.lstrip("_") == "faults"
+    return name.lstrip("_") == "faults" or (isinstance(node, ast.Name) and name in _FAULT_ALIASES)
 
 
 def _is_fault_flag(node: ast.AST) -> bool:
@@ -169,6 +172,9 @@ def set_aside_spans(source: str) -> dict[str, list[Span]]:
     """Spans of the source where a mutant is set aside: annotations, and fault-only code."""
     spans: dict[str, list[Span]] = {"annotation": [], "fault-only": []}
     tree = ast.parse(source)
+    _FAULT_ALIASES.clear()
+    assigned = [node for node in ast.walk(tree) if isinstance(node, ast.Assign) and _is_faults(node.value)]
+    _FAULT_ALIASES.update(t.id for node in assigned for t in node.targets if isinstance(t, ast.Name))
     for node in ast.walk(tree):
         if isinstance(node, ast.arg) and node.annotation is not None:
             spans["annotation"].append(_span(node.annotation))
@@ -182,6 +188,11 @@ def set_aside_spans(source: str) -> dict[str, list[Span]]:
             spans["fault-only"].append(_span(node.body))
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and _guarded_by_fault(node):
             spans["fault-only"] += [_span(v) for v in node.values if not _is_fault_flag(v)]
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and all(
+                map(_guarded_by_fault, node.values)):
+            # false on the clean server whatever joins them: the `or`s between the values
+            spans["fault-only"] += [(a.end_lineno or a.lineno, a.end_col_offset or 0, b.lineno, b.col_offset)
+                                    for a, b in zip(node.values, node.values[1:], strict=False)]
     spans["fault-only"] += _called_only_from(spans["fault-only"], tree)
     return spans
 

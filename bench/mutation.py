@@ -198,8 +198,13 @@ def set_aside_spans(source: str) -> dict[str, list[Span]]:
 
 
 def statement_lines(tree: ast.Module, line: int) -> range:
-    """The lines of the innermost statement holding `line` (a compound one's header only): coverage
-    records a multi-line statement on some of its lines, not always the mutated one."""
+    """The lines whose tests a mutant of `line` runs: the innermost statement holding it (a compound
+    one's header only: coverage records a multi-line statement on some of its lines, not always the
+    mutated one); inside a coroutine, all of the coroutine's lines (coverage misses some lines run after
+    an `await` resumes in the server's event loop thread)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFunctionDef) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            return range(node.lineno, (node.end_lineno or node.lineno) + 1)
     best: ast.stmt | None = None
     for node in ast.walk(tree):
         holds = isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno)
@@ -341,7 +346,7 @@ def mutants_of(copy: Path, modules: list[str]) -> list[tuple[Mutant, str | None]
 
 
 def execute(modules: list[str], size: int | None, seed: int, named: list[str] | None, workers: int,
-            budget_s: float | None, resume: bool) -> list[Mutant]:
+            budget_s: float | None, resume: bool, keys: set[tuple] | None = None) -> list[Mutant]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="gws-mutation-") as tmp:
@@ -355,6 +360,8 @@ def execute(modules: list[str], size: int | None, seed: int, named: list[str] | 
         made = [(replace(m, commit=commit), code) for m, code in made]
         if named:
             made = [(m, code) for m, code in made if m.name in named]
+        if keys is not None:
+            made = [(m, code) for m, code in made if m.key in keys]
         if resume:
             judged = {m.key for m in load() if m.outcome not in NOT_RUN}
             made = [(m, code) for m, code in made if m.key not in judged]
@@ -481,6 +488,8 @@ def main() -> None:
     parser.add_argument("--mutant", action="append", metavar="MODULE:LINE:OPERATOR",
                         help="run these mutants (e.g. a survivor again after a new check)")
     parser.add_argument("--resume", action="store_true", help="skip the mutants already judged")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again the stored survivors not triaged (after new checks)")
     parser.add_argument("--report", action="store_true", help="only print the stored results")
     parser.add_argument("--quiet", action="store_true", help="with --report: the table only")
     parser.add_argument("--equivalent", metavar="MODULE:LINE:OPERATOR", help="triage a stored survivor as "
@@ -495,11 +504,18 @@ def main() -> None:
     if args.report:
         report(load(), show=not args.quiet)
         return
+    keys = None
+    if args.survivors:
+        same = equivalent()
+        alive = [m for m in load() if m.outcome in ("survived", "not-covered")
+                 and (m.module, m.operator, *m.change) not in same]
+        keys, args.all = {m.key for m in alive}, True
+        args.modules = args.modules or sorted({m.module for m in alive})
     if not (args.all or args.sample or args.mutant):
-        parser.error("say --all, --sample N or --mutant NAME")
+        parser.error("say --all, --sample N, --mutant NAME or --survivors")
     modules = list(args.modules or sorted({m.split(":")[0] for m in args.mutant or []}) or MODULES)
     done = execute(modules, None if args.all or args.mutant else args.sample, args.seed, args.mutant,
-                   args.workers, args.budget * 60 if args.budget else None, args.resume)
+                   args.workers, args.budget * 60 if args.budget else None, args.resume, keys)
     report(load(), show=False)
     print(f"this run: {len(done)} mutants")
 

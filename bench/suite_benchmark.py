@@ -9,6 +9,8 @@ Measures, in one invocation:
 3. the time the harness spent blocked waiting for events (NotificationLog.wait_for,
    Customer.wait_for_message): the wall time during which at least one such wait was pending, per
    process, against the session's test time (working = test time - waiting);
+   and what the cross-view checks cost (steps.views_agree, after every flow step, machine rule and
+   `chats` teardown): the wall time while one was running, and the transcript entries meanwhile;
 4. bare loops of the same kind of request (SendMessage POST /api/v2/me/interactions/{id} with the
    session cookie and the CSRF token) against a reference server started the same way as the
    embedded one (a thread of this process): stdlib http.client keep-alive, and the suite's own
@@ -67,9 +69,11 @@ class Counters:
 
 
 COUNTERS = Counters()
+VIEW_CHECKS = Counters()  # the cross-view checks: time while one runs, requests sent meanwhile
 
 
 def _instrument() -> None:
+    from conformance import api, fixtures, steps
     from conformance.actors import Customer
     from conformance.notifications import NotificationLog
     from conformance.transcript import Transcript
@@ -79,21 +83,26 @@ def _instrument() -> None:
     def add(self: Transcript, kind: Any, actor: str, summary: str, detail: str = "") -> int:
         key = str(kind)
         COUNTERS.kinds[key] = COUNTERS.kinds.get(key, 0) + 1
+        if VIEW_CHECKS.pending:
+            VIEW_CHECKS.kinds[key] = VIEW_CHECKS.kinds.get(key, 0) + 1
         return original_add(self, kind, actor, summary, detail)
 
-    def timed(original: Any) -> Any:
+    def timed(original: Any, counters: Counters = COUNTERS) -> Any:
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            COUNTERS.enter()
+            counters.enter()
             try:
                 return await original(*args, **kwargs)
             finally:
-                COUNTERS.leave()
+                counters.leave()
 
         return wrapper
 
     Transcript.add = add  # type: ignore[method-assign]
     NotificationLog.wait_for = timed(NotificationLog.wait_for)  # type: ignore[method-assign]
     Customer.wait_for_message = timed(Customer.wait_for_message)  # type: ignore[method-assign]
+    views_agree = timed(steps.views_agree, VIEW_CHECKS)
+    for module in (steps, api, fixtures):  # every name the suites and the harness call it by
+        module.views_agree = views_agree  # type: ignore[attr-defined]
 
 
 if os.environ.get(OUT_ENV) and __name__ != "__main__":
@@ -113,7 +122,9 @@ if os.environ.get(OUT_ENV) and __name__ != "__main__":
         out = Path(os.environ[OUT_ENV]) / f"{os.getpid()}.json"
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
         out.write_text(json.dumps({"worker": worker, "kinds": COUNTERS.kinds, "waits": COUNTERS.waits,
-                                   "blocked_s": COUNTERS.blocked_s, "tests_s": COUNTERS.tests_s}))
+                                   "blocked_s": COUNTERS.blocked_s, "tests_s": COUNTERS.tests_s,
+                                   "view_checks": VIEW_CHECKS.waits, "view_checks_s": VIEW_CHECKS.blocked_s,
+                                   "view_check_requests": sum(VIEW_CHECKS.kinds.values())}))
 
 
 # ---- the driver side ----------------------------------------------------------------------------
@@ -248,6 +259,15 @@ def bare_loops(seconds: float) -> dict[str, float]:
         return {"http.client": stdlib, "httpx (suite transport)": asyncio.run(httpx_loop())}
 
 
+def _view_checks(processes: list[dict[str, Any]], tests_s: float, requests: int) -> str:
+    spent = sum(p["view_checks_s"] for p in processes)
+    sent = sum(p["view_check_requests"] for p in processes)
+    checks = sum(p["view_checks"] for p in processes)
+    share = spent / tests_s if tests_s else 0
+    return (f"{checks:,} checks, {spent:.1f} s ({share:.0%} of test time), {sent:,} transcript entries "
+            f"({sent / requests if requests else 0:.0%} of the run's)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--workers", type=int, action="append",
@@ -288,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                  f"({sum(p['waits'] for p in res['processes']):,} waits; "
                  f"{blocked / tests if tests else 0:.0%} of test time)"),
                 (f"[{label}] working (test time - waiting)", f"{tests - blocked:.1f} s"),
+                (f"[{label}] cross-view checks", _view_checks(res["processes"], tests, sum(k.values()))),
             ]
             ok = ok and res["wall_s"] <= GOAL_RUN_S and res["exit"] in (0, 1)
     width = max(len(r[0]) for r in rows)

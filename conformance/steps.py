@@ -34,7 +34,13 @@ from conformance.protocol import (
     Visibility,
 )
 from conformance.reply import Reply
-from conformance.views import AgentViews, check_agent_views, check_customer_view, established
+from conformance.views import (
+    AgentViews,
+    check_agent_ahead,
+    check_agent_views,
+    check_customer_view,
+    established,
+)
 
 Snapshot = tuple[int, Any]
 
@@ -285,11 +291,25 @@ async def views_agree(book: ChatBook, *, synced: bool = False) -> None:
         found += check_agent_views(profile, seen, logs[agent.name])
     for chat, transcript in zip(live, transcripts, strict=True):
         found += check_customer_view(profile, transcript, [logs[a.name][chat.id] for a in agents])
+    if _ahead(book, read, agents, views, ids):
+        # Views ahead of the notifications: a barrier taken now, after the views were read, brings in
+        # every notification of what they showed; what the notifications still do not say is the views'.
+        await asyncio.gather(*(agent.barrier(ready=last_channel_ready(agent)) for agent in agents))
+        found += _ahead(book, read, agents, views, ids)
     raise_first(found)
     for chat in chats:
         states = {established(profile, logs[a.name][chat.id]).state for a in agents}
         if chat.customer.client.chat_ended and states <= {State.COMPLETED, None}:
             read.over.add(chat.id)
+
+
+def _ahead(
+    book: ChatBook, read: _Read, agents: Sequence[Agent], views: Sequence[AgentViews], ids: Sequence[str]
+) -> list[Violation]:
+    """`check_agent_ahead` of each agent's views, against the notifications of all these agents (those
+    that the barriers bring up to date) read so far."""
+    everyone = {a.name: {cid: list(_logs(book, a, read).get(cid, ())) for cid in ids} for a in agents}
+    return [v for seen in views for v in check_agent_ahead(agents[0].profile, seen, everyone)]
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Cross-view invariants: the REST views of every party agree with what that party's notifications
 established (profile sections 3.1, 4 and 5). Pure: no I/O; the views are fetched by
-`conformance.steps.views_agree`, which brings every agent's notifications up to date first.
+`conformance.steps.views_agree`, which brings every agent's notifications up to date first (and, when a
+view is ahead, again after fetching them).
 
 The notifications are the reference. For each agent and each interaction in scope:
 - its state and capabilities are those of its last StatusChange; its participants (the customer and the
@@ -12,9 +13,20 @@ The notifications are the reference. For each agent and each interaction in scop
 - `GET .../{id}` answers the interaction as established (once Completed: 200 with state Completed, or
   statusCode 6).
 All of these views are SESSION-03's (the requirement that owns the list, `fields=*` and `GET .../{id}`).
-Only a view that lags behind the notifications (or two views that disagree with each other) is judged:
-a view ahead of them (further in Invited -> Processing -> Completed, or listing what the agent was never
-told of) may be right about a notification that was lost, which the notification checks judge.
+`check_agent_views` judges a view that lags behind the notifications (or two views that disagree with
+each other). A view ahead of them (further in Invited -> Processing -> Completed, or showing what the
+agent was never told of) may be right about a notification that was lost, which the notification checks
+judge; `check_agent_ahead` judges it only where the protocol would have told it to some agent and no
+agent's notifications, read past a barrier taken after the views were fetched, say it:
+- an interaction listed that no notification ever invited the agent to (SESSION-02: every invitation
+  is a StatusChange Invited to the agent);
+- a participant that no InteractionStateChanged of any agent ever listed (whoever joins is listed to
+  itself by its Accept, and to every agent taking part);
+- Completed (or statusCode 6) while the agent's last StatusChange says Processing and another agent,
+  Processing, still lists it as a participant (had it left, that agent would have been told).
+Not judged: a view ahead that only the agent itself would have been told of (its own Accept's, Reject's,
+stop's or transfer's StatusChange, an invitation withdrawn): there a lost notification and a wrong view
+look alike, and the notification checks judge the loss.
 
 The customer's transcript agrees with the `All`-visibility messages the agents received (ChatHistory and
 NewMessages): each of them up to the customer's own departure is in it, at its index, with the same
@@ -208,6 +220,92 @@ def check_agent_views(
 
 
 _RANK = {State.INVITED: 0, State.PROCESSING: 1, State.COMPLETED: 2}
+PARTICIPANT_ID = "participantId"
+Logs = Mapping[str, Sequence[dict[str, Any]]]  # interaction id -> one agent's notification data about it
+
+
+def participant_ids(raw: Any) -> set[str]:
+    """The participantIds of a participants list (what is not a string id aside: other checks judge it)."""
+    if not isinstance(raw, list):
+        return set()
+    return {p[PARTICIPANT_ID] for p in raw if isinstance(p, dict) and isinstance(p.get(PARTICIPANT_ID), str)}
+
+
+def _changes(profile: Profile, log: Sequence[dict[str, Any]]) -> list[tuple[bool, State | None, set[str]]]:
+    """Each InteractionStateChanged of the log: whether a StatusChange, its state, its participantIds."""
+    changed = profile.wire(MessageType.INTERACTION_STATE_CHANGED)
+    found = []
+    for data in log:
+        inter = data.get(INTERACTION)
+        if data.get(MESSAGE_TYPE) == changed and isinstance(inter, dict):
+            kind = profile.parse(NotificationType, data.get(NOTIFICATION_TYPE))
+            state, ids = profile.parse(State, inter.get(STATE)), participant_ids(inter.get(PARTICIPANTS))
+            found.append((kind == NotificationType.STATUS_CHANGE, state, ids))
+    return found
+
+
+def own_participant_id(profile: Profile, log: Sequence[dict[str, Any]]) -> str | None:
+    """The agent's own participantId: the one that its notifications, from its first StatusChange
+    Processing on, list first that none did before (an invited agent is not listed until it joins, and
+    its Accept tells it the participants), when exactly one is new."""
+    before: set[str] = set()
+    joined = False
+    for status, state, ids in _changes(profile, log):
+        joined = joined or (status and state == State.PROCESSING)
+        if joined and ids - before:
+            new = ids - before
+            return next(iter(new)) if len(new) == 1 else None
+        before |= ids
+    return None
+
+
+def check_agent_ahead(profile: Profile, views: AgentViews, everyone: Mapping[str, Logs]) -> list[Violation]:
+    """What one agent's views claim beyond the notifications that the protocol would have sent:
+    - an interaction listed (uris or ?fields=*) that no notification ever invited the agent to;
+    - a participant (any view, any state) that no InteractionStateChanged of any agent ever listed, when
+      whoever joins is listed to itself (its StatusChange Processing) and to the others taking part;
+    - Completed (or statusCode 6) while the agent's last StatusChange says Processing and another agent,
+      Processing, still lists it as a participant: had it left, that agent would have been told.
+    `everyone` holds every agent's notifications (by name, then interaction), read past a barrier taken
+    after the views were fetched (`steps.views_agree`): whatever the views showed had happened by then,
+    so its notifications were in. A view ahead in any other way (its own Completed or Processing lost,
+    which only it would have been told) may be right: the notification checks judge that."""
+    found: list[Violation] = []
+    ok = profile.code(Status.SUCCESS)
+    short_ids = listed_ids(views.short) if views.short.status_code == ok else None
+    objects = listed_objects(views.full) if views.full.status_code == ok else None
+
+    def bad(expected: str, actual: str) -> None:
+        found.append(Violation(OWNER, f"{views.who}: {expected} (after a barrier)", actual[:600]))
+
+    for cid, log in everyone.get(views.who, {}).items():
+        told = established(profile, log)
+        if told.state is None:
+            if (short_ids is not None and cid in short_ids) or (objects is not None and cid in objects):
+                bad(f"{cid} not listed: no notification ever invited the agent to it",
+                    f"uris {short_ids}; interactions {sorted(objects or {})}")
+            continue
+        others = [other.get(cid, ()) for name, other in everyone.items() if name != views.who]
+        known = set().union(*(ids for other in [log, *others] for _, _, ids in _changes(profile, other)))
+        me = own_participant_id(profile, log)
+        kept_by = [other for other in others if (c := _changes(profile, other)) and me in c[-1][2]
+                   and established(profile, other).state == State.PROCESSING]
+        reply = views.each.get(cid)
+        one = (reply.body or {}).get(INTERACTION) if reply is not None and reply.status_code == ok else None
+        shown: dict[str, tuple[State | None, Any]] = {"GET .../{id}": (_view_state(profile, reply), one)}
+        if objects is not None and cid in objects:
+            shown["?fields=*"] = (profile.parse(State, objects[cid].get(STATE)), objects[cid])
+        for view, (state, inter) in shown.items():
+            said = repr(inter) if inter is not None else (reply.text[:200] if reply is not None else "")
+            if told.state == State.PROCESSING and state == State.COMPLETED and me is not None and kept_by:
+                bad(f"{cid} Processing in {view}, as its last StatusChange says and as another agent taking "
+                    f"part still lists it ({me})", said)
+            raw = inter.get(PARTICIPANTS) if isinstance(inter, dict) else None
+            phantoms = participant_ids(raw) - known
+            if phantoms:
+                bad(f"{cid} in {view} with only the participants notifications listed (no agent was ever "
+                    f"told of {sorted(phantoms)})", f"participants {raw!r}")
+    return found
 
 
 def _view_state(profile: Profile, reply: Reply | None) -> State | None:

@@ -120,6 +120,10 @@ class Engine(InteractionOperations, CustomerSide):
     def rest_view(self, chat: Chat, member: Member) -> Json:
         """The interaction object of the REST views (the one notifications carry, but for seeded faults)."""
         inter = self.interaction(chat, member)
+        if "view-phantom-participant" in self.faults and member.role is Role.INVITED:
+            visibility = self.profile.wire(member.visibility)
+            me = {**render_sender(self.profile, member.sender), "visibility": visibility}
+            inter["participants"] = [*inter["participants"], me]
         if "view-stale-participant" in self.faults:
             gone = [m for m in chat.members.values() if m.role is Role.COMPLETED and m.joined]
             inter["participants"] = [*inter["participants"], *(

@@ -10,7 +10,12 @@ from conformance.protocol import Position
 from conformance.reply import Reply
 from conformance.reporting.summary import Outcome
 from conformance.runner.outcomes import classify_failure
-from conformance.views import AgentViews, check_agent_views, check_customer_view
+from conformance.views import (
+    AgentViews,
+    check_agent_ahead,
+    check_agent_views,
+    check_customer_view,
+)
 
 CID = "i1"
 CUSTOMER = {"participantId": "c", "nickname": "Customer", "type": "Customer", "visibility": "All"}
@@ -74,6 +79,50 @@ def test_a_completed_interaction_is_not_listed_and_may_be_gone() -> None:
     assert {v.requirement for v in check_agent_views(P, still, {CID: done})} == {"SESSION-03"}
     ahead = views([], [], gone)  # gone while the notifications say Processing: a lost one, not judged here
     assert check_agent_views(P, ahead, {CID: OWNER_LOG}) == []
+
+
+BOB = {"participantId": "p2", "nickname": "Bob", "type": "Agent", "visibility": "All"}
+
+
+def ahead(case: AgentViews, mine: list[dict[str, Any]], **others: list[dict[str, Any]]) -> list[str]:
+    """The requirements `check_agent_ahead` blames (alice's log `mine`, the other agents' by name)."""
+    everyone = {"alice": {CID: mine}, **{name: {CID: log} for name, log in others.items()}}
+    return [v.requirement for v in check_agent_ahead(P, case, everyone)]
+
+
+def test_a_view_ahead_of_what_the_notifications_would_have_told_fails_session_03() -> None:
+    now = inter("Processing", Position.OWNER, [CUSTOMER, ALICE])
+    assert ahead(views([CID], [now], ok(interaction=now)), OWNER_LOG) == []
+    phantom = {**now, "participants": [CUSTOMER, ALICE, {**ALICE, "participantId": "p9"}]}
+    invited = inter("Invited", Position.INVITED, [CUSTOMER])
+    done = {**now, "state": "Completed", "capabilities": []}
+    gone = Reply(404, {"statusCode": 6, "statusMessage": "x"}, "")
+    bob = [changed("StatusChange", "Processing", Position.CONSULTANT, [CUSTOMER, ALICE, BOB])]
+    for case, mine, others in (
+        (views([CID], [phantom], ok(interaction=now)), OWNER_LOG, {}),  # a participant no one was told of
+        (views([CID], [invited], ok(interaction={**invited, "participants": [CUSTOMER, ALICE]})),
+         OWNER_LOG[:1], {}),  # an invitation listing the invited agent itself
+        (views([CID], [now], ok(interaction=done)), OWNER_LOG, {"bob": bob}),  # Completed, bob still lists it
+        (views([CID], [now], gone), OWNER_LOG, {"bob": bob}),  # gone, likewise
+        (views([CID], [now], ok(interaction=now)), [], {}),  # listed, never invited
+    ):
+        found = ahead(case, mine, **others)
+        assert found and set(found) == {"SESSION-03"}, (case, mine)
+
+
+def test_a_view_ahead_that_may_be_right_about_a_lost_notification_is_not_judged() -> None:
+    now = inter("Processing", Position.OWNER, [CUSTOMER, ALICE])
+    done = {**now, "state": "Completed", "capabilities": []}
+    gone = Reply(404, {"statusCode": 6, "statusMessage": "x"}, "")
+    invited = [changed("StatusChange", "Invited", Position.INVITED, [CUSTOMER])]
+    assert ahead(views([], [], gone), invited) == []  # a Reject's or a withdrawal's StatusChange lost
+    assert ahead(views([], [], gone), OWNER_LOG) == []  # its own Completed lost: only it would be told
+    bob_left = [changed("StatusChange", "Processing", Position.OWNER, [CUSTOMER, BOB])]
+    assert ahead(views([], [], ok(interaction=done)), OWNER_LOG, bob=bob_left) == []  # bob was told it left
+    # a participant another agent was told of (its own StatusChange Processing) is no phantom
+    three = inter("Processing", Position.OWNER, [CUSTOMER, ALICE, BOB])
+    bob = [changed("StatusChange", "Processing", Position.CONSULTANT, [CUSTOMER, ALICE, BOB])]
+    assert ahead(views([CID], [three], ok(interaction=three)), OWNER_LOG, bob=bob) == []
 
 
 def test_the_customer_transcript_against_the_agents_messages() -> None:

@@ -100,6 +100,7 @@ PROBES: dict[str, Probe] = {
     "view-stale-participant": _left_consultant,
     "completed-still-listed": _listed_after_stop,
     "full-list-omits-invited": _full_list_of_invited,
+    "view-phantom-participant": lambda w: len(w.view("a1", _invited(w))["participants"]),
     "view-user-data-missing": lambda w: w.view("a1", _owned(w)).get("userData"),
     "foreign-interaction-visible": lambda w: code(w.engine.get_interaction("a2", _owned(w))),
     "foreign-operation-accepted": lambda w: code(w.engine.session_operation("a1", {"operationName": "Ready"})),

@@ -350,7 +350,9 @@ class ChatMachine(RuleBasedStateMachine):
 
     def _observe_invitations(self, chat: ChatModel) -> None:
         invited = self.profile.wire(State.INVITED)
+        status_change = self.profile.wire(NotificationType.STATUS_CHANGE)
         for party in self.agents.values():
+            times = 0  # invitations of this agent to this chat
             for n in party.notifications.since(0):
                 inter = n.data.get("interaction")
                 if not isinstance(inter, dict) or inter.get("state") != invited:
@@ -359,6 +361,11 @@ class ChatMachine(RuleBasedStateMachine):
                 if chat.id is None and user_data.get(TAG_KEY) == chat.tag:
                     chat.id = str(inter.get("id"))
                     self.factory.adopt(chat.id, chat.tag, chat.customer, party)
+                if inter.get("id") == chat.id and n.data.get(NOTIFICATION_TYPE) == status_change:
+                    times += 1
+                    # never invited again to a chat it was invited to (section 4): STATE-04's, checked
+                    # before the agent's log, where the second invitation also follows a Completed
+                    expect.that(times == 1, "STATE-04", f"{party.name} invited to {chat!r} once", times)
                 if inter.get("id") == chat.id and party.name not in chat.pos:
                     expect.that(
                         not chat.ended and chat.customer_here,

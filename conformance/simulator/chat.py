@@ -74,6 +74,7 @@ class Chat:
     events: list[Event] = field(default_factory=list)
     step_events: list[Event] = field(default_factory=list)  # events of the step being told
     units: int = 0  # what the chat weighs against the server's budget (limits.MAX_STORED_UNITS)
+    unqueued: bool = False  # a seeded fault took it out of the routing queue
 
     def taking_part(self) -> list[Member]:
         return [m for m in self.members.values() if m.taking_part]

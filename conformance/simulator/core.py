@@ -396,7 +396,7 @@ class Core:
         if "chats-never-offered" in self.faults:
             return
         for chat in self.chats.values():
-            if chat.needs_agent():
+            if chat.needs_agent() and not chat.unqueued:
                 found = self.candidates(chat)
                 if found:
                     before = self.snapshot(chat)

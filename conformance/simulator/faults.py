@@ -92,6 +92,9 @@ FAULTS: dict[str, Fault] = {
         _f("ready-not-notified", "engine", "Ready sends no channel notification", "SESSION-01"),
         _f("not-ready-agent-invited", "engine", "NotReady agents are invited to new chats", "SESSION-02"),
         _f("chats-never-offered", "engine", "routing never offers a chat to any agent", "SESSION-02"),
+        _f("rejected-chat-not-requeued", "engine",
+           "a chat rejected while no other agent it may go to is Ready is dropped from the routing queue: "
+           "it is never offered again, not even when such an agent becomes Ready", "SESSION-02"),
         _f("relative-uris", "app", "GET /me/interactions lists relative uris", "SESSION-03"),
         _f("view-stale-state", "engine",
            "GET /me/interactions/{id} of an interaction the agent took part in and completed still says "

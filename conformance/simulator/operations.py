@@ -120,6 +120,8 @@ class InteractionOperations(Core):
         self.withdraw(chat, member)
         if "reoffer-to-rejecter" in self.faults:
             chat.invited_ever.discard(member.user_id)
+        if "rejected-chat-not-requeued" in self.faults and chat.needs_agent() and not self.candidates(chat):
+            chat.unqueued = True  # nobody Ready to take it now: dropped instead of waiting in the queue
         silent = frozenset({member.user_id}) if "reject-not-notified" in self.faults else frozenset()
         self.tell(chat, before, out, silent)
         return self.ok()

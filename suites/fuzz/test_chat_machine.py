@@ -9,7 +9,8 @@ customer's transcript agree with those notifications (conformance.views). Sparse
 agent, the fourth too, goes NotReady, or one rule leaves a single agent (or none) Ready; every invitation
 must reach a Ready agent and a queued chat is offered once a candidate is Ready (SESSION-02, REJECT-02
 right after a reject: routing, reject and session rules with one or no agent Ready, the only Ready agent
-excluded because it was invited before). Rules are synchronous: they
+excluded because it was invited before; a chat rejected while no other agent is Ready waits for
+one). Rules are synchronous: they
 drive the session loop from the machine's thread (asyncio.run_coroutine_threadsafe). A failing run
 shrinks to a short script of rule calls, which hypothesis prints.
 """
@@ -23,7 +24,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from conformance.api import (
     INTERACTION_OPERATIONS,
@@ -82,6 +91,12 @@ class ChatModel:
         return next((a for a, p in self.pos.items() if p in positions), None)
 
 
+def _waiting(chat: ChatModel) -> bool:
+    """In the routing queue: the customer is there and nobody is invited or taking part."""
+    busy = TAKING_PART | {Position.INVITED}
+    return not chat.ended and chat.customer_here and not any(p in busy for p in chat.pos.values())
+
+
 def _state_of(position: Position) -> State:
     if position == Position.INVITED:
         return State.INVITED
@@ -106,6 +121,11 @@ class ChatMachine(RuleBasedStateMachine):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
 
     # -- rules ----------------------------------------------------------------------------------
+
+    @initialize(target=chats, agent=st.sampled_from(["a", "b", "c"]))
+    def first_customer_starts_chat(self, agent: str) -> ChatModel:
+        """Every example has a chat to check (rules may be switched off for a whole example)."""
+        return self.customer_starts_chat(agent)
 
     @rule(target=chats, agent=st.sampled_from(["a", "b", "c"]))
     def customer_starts_chat(self, agent: str) -> ChatModel:
@@ -196,6 +216,51 @@ class ChatMachine(RuleBasedStateMachine):
                 self.run(self.factory.set_ready(party, name == keep))
                 self.ready[name] = name == keep
 
+    def _queued(self) -> list[tuple[ChatModel, str]]:
+        """Each chat waiting in the queue with each NotReady agent it may go to."""
+        return [(c, n) for c in self.models if _waiting(c) for n in self._routable_to(c) if not self.ready[n]]
+
+    def _invited(self) -> list[tuple[ChatModel, str]]:
+        """Each chat with an agent invited to it, and that agent."""
+        return [(c, n) for c in self.models if c.id for n, p in c.pos.items() if p == Position.INVITED]
+
+    @precondition(lambda self: bool(self._queued() or self._invited()))
+    @rule(pick=st.integers(0, 7))
+    def queue_with_few_agents(self, pick: int) -> None:
+        """The queue in a sparse configuration, one move per step: while a chat waits in the queue, a
+        NotReady agent it may go to becomes Ready; otherwise an invited agent rejects alone. Each move is
+        also a rule of its own below: hypothesis switches rules off for whole examples (swarm testing),
+        and three rules reach a waiting chat in more examples of a small budget than one."""
+        if self._queued():
+            self.candidate_becomes_ready(pick)
+        else:
+            self.agent_rejects_alone(pick)
+
+    @precondition(lambda self: bool(self._queued()))
+    @rule(pick=st.integers(0, 7))
+    def candidate_becomes_ready(self, pick: int) -> None:
+        """A NotReady agent a queued chat may go to becomes Ready (not a login): the chat is offered to
+        it now (SESSION-02), whether it waited since it started or since its last agent rejected it."""
+        queued = self._queued()
+        _chat, name = queued[pick % len(queued)]
+        self.run(self.factory.set_ready(self.agents[name], True))
+        self.ready[name] = True
+
+    @precondition(lambda self: bool(self._invited()))
+    @rule(pick=st.integers(0, 7))
+    def agent_rejects_alone(self, pick: int) -> None:
+        """An invited agent rejects after every other agent went NotReady: the rejected chat has no
+        candidate and must wait in the queue for one (a consultation invitation just ends)."""
+        invited = self._invited()
+        chat, name = invited[pick % len(invited)]
+        for other, party in self.agents.items():
+            if other != name and self.ready[other]:
+                self.run(self.factory.set_ready(party, False))
+                self.ready[other] = False
+        reply = self.run(self.agents[name].client.perform(str(chat.id), Operation.REJECT))
+        expect.success(reply, "STATE-03")
+        self._apply(chat, name, Operation.REJECT, name)
+
     # -- the model ------------------------------------------------------------------------------
 
     def _apply(self, chat: ChatModel, actor: str, op: Operation, other: str) -> None:
@@ -285,7 +350,9 @@ class ChatMachine(RuleBasedStateMachine):
 
     def _observe_invitations(self, chat: ChatModel) -> None:
         invited = self.profile.wire(State.INVITED)
+        status_change = self.profile.wire(NotificationType.STATUS_CHANGE)
         for party in self.agents.values():
+            times = 0  # invitations of this agent to this chat
             for n in party.notifications.since(0):
                 inter = n.data.get("interaction")
                 if not isinstance(inter, dict) or inter.get("state") != invited:
@@ -294,6 +361,11 @@ class ChatMachine(RuleBasedStateMachine):
                 if chat.id is None and user_data.get(TAG_KEY) == chat.tag:
                     chat.id = str(inter.get("id"))
                     self.factory.adopt(chat.id, chat.tag, chat.customer, party)
+                if inter.get("id") == chat.id and n.data.get(NOTIFICATION_TYPE) == status_change:
+                    times += 1
+                    # never invited again to a chat it was invited to (section 4): STATE-04's, checked
+                    # before the agent's log, where the second invitation also follows a Completed
+                    expect.that(times == 1, "STATE-04", f"{party.name} invited to {chat!r} once", times)
                 if inter.get("id") == chat.id and party.name not in chat.pos:
                     expect.that(
                         not chat.ended and chat.customer_here,
@@ -310,19 +382,22 @@ class ChatMachine(RuleBasedStateMachine):
         (its hinted agent while never invited, else any agent never invited to it) is Ready (SESSION-02;
         right after a reject, REJECT-02: the rejected chat is offered to another Ready agent)."""
         just_rejected, chat.just_rejected = chat.just_rejected, False
-        busy = TAKING_PART | {Position.INVITED}
-        if chat.ended or not chat.customer_here or any(p in busy for p in chat.pos.values()):
+        if not _waiting(chat):
             return
-        if chat.hinted not in chat.pos:
-            candidates = [chat.hinted] if self.ready[chat.hinted] else []
-        else:
-            candidates = [n for n in self.agents if n not in chat.pos and self.ready[n]]
+        candidates = [n for n in self._routable_to(chat) if self.ready[n]]
         expect.that(
             not candidates,
             "REJECT-02" if just_rejected else "SESSION-02",
             f"{chat!r}, waiting in the queue, offered to one of its Ready candidates {candidates}",
             f"no invitation; invited before: {sorted(chat.pos)}",
         )
+
+    def _routable_to(self, chat: ChatModel) -> list[str]:
+        """The agents routing may invite to the chat, Ready or not: its hinted agent while never invited,
+        else every agent never invited to it."""
+        if chat.hinted not in chat.pos:
+            return [chat.hinted]
+        return [n for n in self.agents if n not in chat.pos]
 
     def _check_position(self, chat: ChatModel, party: Agent, log: list[dict[str, Any]]) -> None:
         want = chat.pos.get(party.name)

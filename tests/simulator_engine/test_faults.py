@@ -72,6 +72,12 @@ def _consult_join(w: World) -> tuple[list[str], list[str], set[str]]:
     return told(out, "a1"), told(out, "a2"), caps(first(out, "a2"))
 
 
+def _rejected_with_nobody_ready(w: World) -> list[str]:
+    iid = _invited(w)  # only a1 Ready
+    w.op("a1", iid, "Reject")
+    return told(w.ready("a2"), "a2")
+
+
 def _stopped_view(w: World) -> object:
     iid = _owned(w)
     w.op("a1", iid, "StopProcessing")
@@ -112,6 +118,7 @@ PROBES: dict[str, Probe] = {
     "messages-to-all-ready-agents": _customer_message_to_others,
     "ready-not-notified": lambda w: told(w.ready("a1"), "a1", Channel.CHANNELS),
     "not-ready-agent-invited": lambda w: (w.not_ready("a1"), told(w.start()[1], "a1"))[1],
+    "rejected-chat-not-requeued": _rejected_with_nobody_ready,
     "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
     "next-position-is-last-index": lambda w: w.customer(w.start()[0], "refresh").body["nextPosition"],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),

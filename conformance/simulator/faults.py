@@ -116,6 +116,8 @@ FAULTS: dict[str, Fault] = {
         # 5. Customer side
         _f("customer-disconnect-ignored", "engine", "the customer's disconnect answers 0 and ends nothing",
            "CUSTOMER-01"),
+        _f("unknown-service-accepted", "customer",
+           "a chat started on an unknown {service} is created (on the server's own service)", "STATUS-03"),
         _f("next-position-is-last-index", "customer",
            "nextPosition is the last index the customer can see, not that plus 1 (the next refresh repeats "
            "the last message)", "CUSTOMER-01"),

@@ -112,6 +112,16 @@ async def test_wrong_secure_key_is_refused_like_an_unknown_chat(accepted_chat, p
     expect.that(len(answers) == 1, "CUSTOMER-03", "three identical answers", answers)
 
 
+@pytest.mark.requirement("STATUS-03")
+@pytest.mark.parametrize("service", ["aaa-no-such-service", "zzz-no-such-service"])
+async def test_a_chat_on_an_unknown_service_is_not_found(service, accepted_chat, profile):
+    """Section 5: an unknown {service} gets statusCode 6 (names sorting before and after the real one)."""
+    customer = accepted_chat.customer.client
+    url = f"{customer.service_path.rsplit('/', 1)[0]}/{service}"
+    reply = await customer.post_form(url, {"nickname": "nobody"})
+    expect.failure(reply, "STATUS-03", Status.NOT_FOUND, profile)
+
+
 @pytest.mark.requirement("STATUS-04")
 async def test_customer_refusals_have_the_http_status_of_their_code(accepted_chat, profile):
     # The HTTP status of an error is STATUS-04's (a SHOULD), judged apart from CUSTOMER-03 (the refusal and

@@ -120,6 +120,7 @@ PROBES: dict[str, Probe] = {
     "not-ready-agent-invited": lambda w: (w.not_ready("a1"), told(w.start()[1], "a1"))[1],
     "rejected-chat-not-requeued": _rejected_with_nobody_ready,
     "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
+    "unknown-service-accepted": lambda w: code(w.engine.customer_start("no-such-service", {"nickname": "n"})),
     "next-position-is-last-index": lambda w: w.customer(w.start()[0], "refresh").body["nextPosition"],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),
                                                          w.customer(c, "refresh").body["chatEnded"]))(w.start()[0]),

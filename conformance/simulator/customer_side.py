@@ -59,14 +59,18 @@ class CustomerSide(Core):
     def _customer_action(self, service: str, chat_id: str, action: str, form: dict[str, str]) -> Outcome:
         if service != self.service or action not in ACTIONS:
             raise Refusal(Status.NOT_FOUND, "the resource does not exist")
-        for name in ("userId", "secureKey", *(("message",) if action == "send" else ())):
+        required: tuple[str, ...] = ("userId", "secureKey", *(("message",) if action == "send" else ()))
+        if "customer-missing-key-not-found" in self.faults:
+            required = required[2:]  # the credentials' absence then answers 6, below
+        for name in required:
             if name not in form:
                 raise missing(name)
         chat = self.by_chat_id.get(chat_id)
         if ("wrong-secure-key-distinct" in self.faults and chat is not None
                 and form["userId"] == chat.customer_user_id and form["secureKey"] != chat.secure_key):
             raise Refusal(Status.FORBIDDEN, "the secure key is wrong")
-        if chat is None or form["userId"] != chat.customer_user_id or form["secureKey"] != chat.secure_key:
+        user_id, secure_key = form.get("userId"), form.get("secureKey")
+        if chat is None or user_id != chat.customer_user_id or secure_key != chat.secure_key:
             raise Refusal(Status.NOT_FOUND, "the chat does not exist")
         position = self._position_of(form)
         out: list[Outgoing] = []
@@ -81,9 +85,13 @@ class CustomerSide(Core):
         if "alias" in form:
             body["alias"] = form["alias"]
         if action == "refresh" or position is not None:
-            messages, next_position = self.transcript(chat, position or 1)
+            messages, next_position = self.transcript(chat, position or self._default_position())
             body.update(messages=messages, nextPosition=next_position, chatEnded=chat.ended)
         return Outcome(body, out)
+
+    def _default_position(self) -> int:
+        """transcriptPosition when absent: 1 (fault absent-position-skips-first: 2)."""
+        return 2 if "absent-position-skips-first" in self.faults else 1
 
     def _position_of(self, form: dict[str, str]) -> int | None:
         value = form.get("transcriptPosition")

@@ -118,6 +118,11 @@ FAULTS: dict[str, Fault] = {
            "CUSTOMER-01"),
         _f("unknown-service-accepted", "customer",
            "a chat started on an unknown {service} is created (on the server's own service)", "STATUS-03"),
+        _f("customer-missing-key-not-found", "customer",
+           "a customer request without userId or secureKey answers 6 (like a wrong one), not 1", "STATUS-03"),
+        _f("absent-position-skips-first", "customer",
+           "a refresh without transcriptPosition starts at index 2: the first message is left out",
+           "CUSTOMER-01"),
         _f("next-position-is-last-index", "customer",
            "nextPosition is the last index the customer can see, not that plus 1 (the next refresh repeats "
            "the last message)", "CUSTOMER-01"),

@@ -62,6 +62,10 @@ async def test_refresh_answers_from_its_position_and_the_next_position_after_the
         indexes = [index_of(m) for m in messages_of(whole)]
         expect.that(bool(indexes) and all(isinstance(i, int) for i in indexes), "CUSTOMER-01",
                     "the transcript's messages with integer indexes", indexes)
+        default = expect.success(await customer.refresh(), "CUSTOMER-01")
+        expect.that([index_of(m) for m in messages_of(default)] == indexes, "CUSTOMER-01",
+                    f"without transcriptPosition: from 1, as refresh(1): {indexes}",
+                    [index_of(m) for m in messages_of(default)])
         nxt = (whole.body or {}).get("nextPosition")
         expect.that(nxt == indexes[-1] + 1, "CUSTOMER-01", f"nextPosition {indexes[-1] + 1} (last index + 1)",
                     nxt)
@@ -120,6 +124,18 @@ async def test_a_chat_on_an_unknown_service_is_not_found(service, accepted_chat,
     url = f"{customer.service_path.rsplit('/', 1)[0]}/{service}"
     reply = await customer.post_form(url, {"nickname": "nobody"})
     expect.failure(reply, "STATUS-03", Status.NOT_FOUND, profile)
+
+
+@pytest.mark.requirement("STATUS-03")
+@pytest.mark.parametrize(("action", "left_out"), [("refresh", USER_ID), ("refresh", SECURE_KEY),
+                                                  ("send", USER_ID), ("send", "message")])
+async def test_a_customer_request_without_a_required_key_is_missing_parameter(action, left_out, accepted_chat,
+                                                                               profile):
+    """Section 5: a missing userId or secureKey (or message at send) answers statusCode 1."""
+    customer = accepted_chat.customer.client
+    form = {**customer.credentials(), **({"message": "m"} if action == "send" else {})}
+    reply = await customer.raw(action, {k: v for k, v in form.items() if k != left_out})
+    expect.failure(reply, "STATUS-03", Status.MISSING_PARAMETER, profile)
 
 
 @pytest.mark.requirement("STATUS-04")

@@ -125,10 +125,13 @@ class ChatMachine(RuleBasedStateMachine):
     @initialize(target=chats, agent=st.sampled_from(["a", "b", "c"]))
     def first_customer_starts_chat(self, agent: str) -> ChatModel:
         """Every example has a chat to check (rules may be switched off for a whole example)."""
-        return self.customer_starts_chat(agent)
+        return self._start_chat(agent)
 
     @rule(target=chats, agent=st.sampled_from(["a", "b", "c"]))
     def customer_starts_chat(self, agent: str) -> ChatModel:
+        return self._start_chat(agent)
+
+    def _start_chat(self, agent: str) -> ChatModel:
         party = self._agent(agent)
         tag = self.factory.new_tag()
         customer = self.run(self.factory.customer(tag, party))

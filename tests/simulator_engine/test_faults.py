@@ -121,6 +121,9 @@ PROBES: dict[str, Probe] = {
     "rejected-chat-not-requeued": _rejected_with_nobody_ready,
     "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
     "unknown-service-accepted": lambda w: code(w.engine.customer_start("no-such-service", {"nickname": "n"})),
+    "customer-missing-key-not-found": lambda w: code(w.engine.customer_action(
+        "customer-support", (c := w.start()[0]).chat_id, "refresh", {"secureKey": c.secure_key})),
+    "absent-position-skips-first": lambda w: len(w.customer(w.start()[0], "refresh").body["messages"]),
     "next-position-is-last-index": lambda w: w.customer(w.start()[0], "refresh").body["nextPosition"],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),
                                                          w.customer(c, "refresh").body["chatEnded"]))(w.start()[0]),

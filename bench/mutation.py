@@ -358,6 +358,8 @@ def execute(modules: list[str], size: int | None, seed: int, named: list[str] | 
         runner = Runner(copies, coverage_map(copies[0]), commit)
         made = mutants_of(copies[0], modules)
         made = [(replace(m, commit=commit), code) for m, code in made]
+        if size is None and not named and keys is None and set(modules) == set(MODULES):
+            prune({m.key for m, _ in made})  # a whole run: results of mutants the code no longer has go
         if named:
             made = [(m, code) for m, code in made if m.name in named]
         if keys is not None:
@@ -417,6 +419,12 @@ def store(new: list[Mutant]) -> list[Mutant]:
     text = json.dumps({"mutants": [asdict(m) for m in result]}, indent=1)
     RESULTS.write_text(text + "\n", encoding="utf-8")
     return result
+
+
+def prune(current: set[tuple[str, str, str, str, int]]) -> None:
+    kept = [m for m in load() if m.key in current]
+    text = json.dumps({"mutants": [asdict(m) for m in kept]}, indent=1)
+    RESULTS.write_text(text + "\n", encoding="utf-8")
 
 
 def equivalent() -> dict[tuple[str, str, str, str], str]:

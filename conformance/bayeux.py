@@ -39,6 +39,7 @@ from conformance.protocol.bayeux import (
     LONG_POLLING,
     META_PREFIX,
     SUBSCRIBE,
+    UNSUBSCRIBE,
     VERSION,
 )
 from conformance.transcript import EntryKind, Transcript
@@ -266,19 +267,30 @@ class BayeuxClient:
 
     async def subscribe(self, *channels: str) -> list[Message]:
         """Subscribe to channels (one message each, one batch); raises BayeuxError on a refusal."""
-        response = await self.send([self.message(SUBSCRIBE, subscription=c) for c in channels])
-        replies = [m for m in response.messages if m.get("channel") == SUBSCRIBE]
-        refused = [m for m in replies if m.get("successful") is not True]
-        if refused or len(replies) < len(channels):
-            raise BayeuxError(
-                f"subscribe refused: {response.text[:300]}",
-                refused[0] if refused else None,
-                response.http_status,
-            )
+        replies = await self._subscription(SUBSCRIBE, channels)
         for c in channels:
             if c not in self.subscriptions:
                 self.subscriptions.append(c)
         await self._changed()
+        return replies
+
+    async def unsubscribe(self, *channels: str) -> list[Message]:
+        """Unsubscribe from channels (one message each, one batch); raises BayeuxError on a refusal."""
+        replies = await self._subscription(UNSUBSCRIBE, channels)
+        self.subscriptions = [c for c in self.subscriptions if c not in channels]
+        await self._changed()
+        return replies
+
+    async def _subscription(self, meta: str, channels: tuple[str, ...]) -> list[Message]:
+        response = await self.send([self.message(meta, subscription=c) for c in channels])
+        replies = [m for m in response.messages if m.get("channel") == meta]
+        refused = [m for m in replies if m.get("successful") is not True]
+        if refused or len(replies) < len(channels):
+            raise BayeuxError(
+                f"{meta.rsplit('/', 1)[-1]} refused: {response.text[:300]}",
+                refused[0] if refused else None,
+                response.http_status,
+            )
         return replies
 
     async def connect_once(

@@ -229,7 +229,7 @@ class BayeuxServer:
         for path in valid:
             if channel == SUBSCRIBE:
                 client.subscriptions.add(path)
-            else:
+            elif "unsubscribe-ignored" not in self._faults:
                 client.subscriptions.discard(path)
         reply = _reply(message, channel, client_id=client.id)
         if "subscription-not-echoed" not in self._faults:

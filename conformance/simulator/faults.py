@@ -51,6 +51,8 @@ FAULTS: dict[str, Fault] = {
         _f("lone-surrogate-crashes", "app", "a string holding a lone surrogate gives HTTP 500", "STATUS-06"),
         # 3. Notifications
         _f("disconnect-refused", "bayeux", "/meta/disconnect answers successful: false", "NOTIFY-01"),
+        _f("unsubscribe-ignored", "bayeux",
+           "/meta/unsubscribe answers successful but the client stays subscribed", "NOTIFY-01"),
         _f("handshake-without-session", "bayeux", "a handshake without an authenticated session succeeds",
            "NOTIFY-02"),
         _f("unknown-client-not-402", "bayeux",

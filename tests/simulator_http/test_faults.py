@@ -25,7 +25,7 @@ COVERED = {
     "reorder-concurrent-messages", "handshake-types-as-string", "subscription-not-echoed",
     "held-connect-id-dropped", "error-without-args", "timeout-advice-as-string",
     "idle-timeout-loses-next-message", "rehandshake-replays-last-batch",
-    "unknown-client-reply-without-channel", "zero-timeout-ignored",
+    "unknown-client-reply-without-channel", "zero-timeout-ignored", "unsubscribe-ignored",
 }  # fmt: skip
 
 
@@ -95,6 +95,17 @@ async def test_disconnect_refused(make_server: Make) -> None:
     client_id = await agent.subscribed_client()
     reply = await agent.bayeux({"channel": "/meta/disconnect", "clientId": client_id})
     assert reply[0]["successful"] is False
+    await agent.client.aclose()
+
+
+async def test_unsubscribe_ignored(make_server: Make) -> None:
+    server = make_server("unsubscribe-ignored")
+    agent = await login(server.url)
+    client_id = await agent.subscribed_client()
+    unsubscribe = {"channel": "/meta/unsubscribe", "clientId": client_id, "subscription": INTERACTIONS}
+    reply = await agent.bayeux(unsubscribe)
+    assert reply[0]["successful"] is True
+    assert INTERACTIONS in server.app.state.bayeux._clients[client_id].subscriptions
     await agent.client.aclose()
 
 

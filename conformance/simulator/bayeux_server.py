@@ -85,28 +85,26 @@ class _Client:
     skip_next: bool = False  # fault idle-timeout-loses-next-message
 
 
-def _default_channels() -> frozenset[str]:
-    return frozenset(DEFAULT_PROFILE.wire(c) for c in names.Channel)
-
-
 class BayeuxServer:
     """Bayeux 1.0 long-polling endpoint with per-client FIFO queues."""
 
     def __init__(
         self,
         authenticate: Callable[[Request], str | AuthFailure],
-        faults: frozenset[str] = frozenset(),
-        max_timeout_ms: int = 30000,
-        expiry_s: float = 30.0,
-        channels: Iterable[str] | None = None,
-        max_body_bytes: int = 1024 * 1024,
+        faults: frozenset[str],
+        *,
+        max_timeout_ms: int,
+        expiry_s: float,
+        channels: Iterable[str],
+        max_body_bytes: int,
     ) -> None:
+        """The limits and channels are the profile's (the app passes them)."""
         self.max_body_bytes = max_body_bytes
         self._authenticate = authenticate
         self._faults = faults
         self._max_timeout_ms = max_timeout_ms
         self._expiry_s = expiry_s
-        self._channels = frozenset(channels) if channels is not None else _default_channels()
+        self._channels = frozenset(channels)
         self._clients: dict[str, _Client] = {}
         self._by_user: dict[str, set[str]] = {}
         self._ids = itertools.count(1)

@@ -120,6 +120,7 @@ def _inside(span: Span, line: int, col: int) -> bool:
 
 
 _FAULT_ALIASES: set[str] = set()  # local names the module gives its faults (`f = self.faults`)
+_FLAG_ALIASES: set[str] = set()  # local names holding a fault's flag (`leak = "fault" in self.faults`)
 
 
 def _is_faults(node: ast.AST) -> bool:
@@ -128,7 +129,10 @@ def _is_faults(node: ast.AST) -> bool:
 
 
 def _is_fault_flag(node: ast.AST) -> bool:
-    """`"fault-name" in self.faults` (or `._faults`, or `faults`), or `self.faults & {...}`."""
+    """`"fault-name" in self.faults` (or `._faults`, or `faults`), `self.faults & {...}`, or a local
+    holding one (`leak = "fault" in self.faults`)."""
+    if isinstance(node, ast.Name) and node.id in _FLAG_ALIASES:
+        return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
         return _is_faults(node.left)
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In)):
@@ -175,6 +179,9 @@ def set_aside_spans(source: str) -> dict[str, list[Span]]:
     _FAULT_ALIASES.clear()
     assigned = [node for node in ast.walk(tree) if isinstance(node, ast.Assign) and _is_faults(node.value)]
     _FAULT_ALIASES.update(t.id for node in assigned for t in node.targets if isinstance(t, ast.Name))
+    _FLAG_ALIASES.clear()
+    flags = [node for node in ast.walk(tree) if isinstance(node, ast.Assign) and _is_fault_flag(node.value)]
+    _FLAG_ALIASES.update(t.id for node in flags for t in node.targets if isinstance(t, ast.Name))
     for node in ast.walk(tree):
         if isinstance(node, ast.arg) and node.annotation is not None:
             spans["annotation"].append(_span(node.annotation))
@@ -478,6 +485,13 @@ def report(mutants: list[Mutant], show: bool = True) -> None:
         judged = count["killed"] + alive
         score = f"{100 * count['killed'] / judged:.1f}%" if judged else "-"
         print(f"{module:<18}{len(mine):>6}" + "".join(f"{count[c]:>13}" for c in columns) + f"{score:>8}")
+    kinds: dict[str, int] = {}
+    for m in mutants:
+        if triaged(m):
+            kind = same[(m.module, m.operator, *m.change)].split(":")[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+    print("equivalent by kind of reason: " + "; ".join(f"{k} {n}" for k, n in sorted(kinds.items(),
+                                                                                   key=lambda x: -x[1])))
     if show:
         for m in mutants:
             if m.outcome in ("survived", "not-covered") and not triaged(m):

@@ -57,7 +57,8 @@ class CustomerSide(Core):
             return self.refused(refusal)
 
     def _customer_action(self, service: str, chat_id: str, action: str, form: dict[str, str]) -> Outcome:
-        if service != self.service or action not in ACTIONS:
+        known_service = service == self.service or "unknown-service-accepted" in self.faults
+        if not known_service or action not in ACTIONS:
             raise Refusal(Status.NOT_FOUND, "the resource does not exist")
         required: tuple[str, ...] = ("userId", "secureKey", *(("message",) if action == "send" else ()))
         if "customer-missing-key-not-found" in self.faults:

@@ -119,11 +119,14 @@ async def test_wrong_secure_key_is_refused_like_an_unknown_chat(accepted_chat, p
 @pytest.mark.requirement("STATUS-03")
 @pytest.mark.parametrize("service", ["aaa-no-such-service", "zzz-no-such-service"])
 async def test_a_chat_on_an_unknown_service_is_not_found(service, accepted_chat, profile):
-    """Section 5: an unknown {service} gets statusCode 6 (names sorting before and after the real one)."""
+    """Section 5: an unknown {service} gets statusCode 6 (names sorting before and after the real one), to
+    start a chat and to refresh an existing chat with its right credentials."""
     customer = accepted_chat.customer.client
     url = f"{customer.service_path.rsplit('/', 1)[0]}/{service}"
     reply = await customer.post_form(url, {"nickname": "nobody"})
     expect.failure(reply, "STATUS-03", Status.NOT_FOUND, profile)
+    refresh = await customer.post_form(f"{url}/{customer.chat_id}/refresh", customer.credentials())
+    expect.failure(refresh, "STATUS-03", Status.NOT_FOUND, profile)
 
 
 @pytest.mark.requirement("STATUS-03")

@@ -168,6 +168,8 @@ FAULTS: dict[str, Fault] = {
            "STOP-01"),
         _f("last-stop-keeps-chat", "engine", "the customer's chat goes on after the last agent stopped",
            "STOP-02"),
+        _f("stopped-chat-reoffered", "engine",
+           "a chat that ended when its last agent stopped is offered to another Ready agent", "STOP-02"),
         _f("stop-while-invited", "engine", "StopProcessing of an invitation answers 0", "STOP-03",
            "STATE-02"),
         _f("history-omits-typing", "engine", "RequestChatHistory leaves out typing events",

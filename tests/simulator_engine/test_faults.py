@@ -156,6 +156,8 @@ PROBES: dict[str, Probe] = {
     "stop-not-told": lambda w: (lambda c, i: told(w.op("a2", i, "StopProcessing"), "a1"))(*w.consulting()),
     "last-stop-keeps-chat": lambda w: (lambda c, i: (w.op("a1", i, "StopProcessing"),
                                                      w.customer(c, "refresh").body["chatEnded"])[1])(*w.owned_chat()),
+    "stopped-chat-reoffered": lambda w: (lambda c, i: (w.ready("a2"), told(w.op("a1", i, "StopProcessing"), "a2"))[1])(
+        *w.owned_chat()),
     "stop-while-invited": lambda w: code(w.op("a1", _invited(w), "StopProcessing")),
     "history-omits-typing": lambda w: (lambda i: (w.op("a1", i, "SendNotification", notification="TypingStarted"),
                                                   told(w.op("a1", i, "RequestChatHistory"), "a1"))[1])(_owned(w)),

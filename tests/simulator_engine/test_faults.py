@@ -110,6 +110,8 @@ PROBES: dict[str, Probe] = {
     "view-user-data-missing": lambda w: w.view("a1", _owned(w)).get("userData"),
     "foreign-interaction-visible": lambda w: code(w.engine.get_interaction("a2", _owned(w))),
     "foreign-operation-accepted": lambda w: code(w.engine.session_operation("a1", {"operationName": "Ready"})),
+    "unknown-user-by-order": lambda w: w.engine.authenticate("alic", "password"),
+    "unknown-channel-by-order": lambda w: code(w.engine.channel_operation("a1", "cha", {"operationName": "Ready"})),
     "session-channels-unchecked": lambda w: code(w.engine.session_operation(
         "a1", {"operationName": "StartContactCenterSession", "channels": [7]})),
     "missing-text-is-invalid": lambda w: code(w.op("a1", _owned(w), "SendMessage")),

@@ -396,7 +396,10 @@ class Core:
         if "chats-never-offered" in self.faults:
             return
         for chat in self.chats.values():
-            if chat.needs_agent() and not chat.unqueued:
+            queued = chat.needs_agent()
+            if "stopped-chat-reoffered" in self.faults and chat.ended and chat.customer_connected:
+                queued = not any(m.role is Role.INVITED or m.taking_part for m in chat.members.values())
+            if queued and not chat.unqueued:
                 found = self.candidates(chat)
                 if found:
                     before = self.snapshot(chat)

@@ -23,7 +23,10 @@ class Engine(InteractionOperations, CustomerSide):
     def authenticate(self, user_name: str, password: str) -> str | None:
         """The user id of the agent with these credentials, or None."""
         for account in self.accounts.values():
-            if account.user_name == user_name and hmac.compare_digest(
+            named = account.user_name == user_name
+            if "unknown-user-by-order" in self.faults:
+                named = account.user_name >= user_name
+            if named and hmac.compare_digest(
                 account.password.encode("utf-8"), password.encode("utf-8", "surrogatepass")
             ):
                 return account.id
@@ -69,7 +72,10 @@ class Engine(InteractionOperations, CustomerSide):
     def channel_operation(self, user_id: str, channel: str, body: object) -> Outcome:
         """POST /me/channels/{channel}: Ready or NotReady, starting the session when needed."""
         try:
-            if channel != self.profile.media:
+            unknown = channel != self.profile.media
+            if "unknown-channel-by-order" in self.faults:
+                unknown = channel > self.profile.media
+            if unknown:
                 raise Refusal(Status.NOT_FOUND, "the channel does not exist")
             if not isinstance(body, dict):
                 raise Refusal(Status.MISSING_PARAMETER, "the body is not a JSON object")

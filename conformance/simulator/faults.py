@@ -29,6 +29,9 @@ FAULTS: dict[str, Fault] = {
         _f("me-without-uri", "app", "GET /api/v2/me omits user.uri", "AUTH-01"),
         _f("wrong-password-with-cookie", "app",
            "a wrong Basic password is accepted when a valid session cookie comes with it", "AUTH-02"),
+        _f("unknown-user-by-order", "engine",
+           "user names are compared by order, not equality: an unknown name sorting just before an agent's "
+           "(its prefix) logs in with that agent's password", "AUTH-02"),
         _f("csrf-not-enforced", "app", "POSTs on /me/interactions/{id} without the CSRF token are processed",
            "AUTH-03"),
         _f("auth-error-lists-users", "app", "the 401 body lists the known user names", "AUTH-04"),
@@ -48,6 +51,9 @@ FAULTS: dict[str, Fault] = {
         _f("session-channels-unchecked", "engine",
            "StartContactCenterSession takes a channels list holding non-strings (answers 0, not 2)",
            "STATUS-03"),
+        _f("unknown-channel-by-order", "engine",
+           "channel names are compared by order, not equality: an unknown channel sorting before the chat "
+           "channel (its prefix) is taken for it", "STATUS-03"),
         _f("lone-surrogate-crashes", "app", "a string holding a lone surrogate gives HTTP 500", "STATUS-06"),
         # 3. Notifications
         _f("disconnect-refused", "bayeux", "/meta/disconnect answers successful: false", "NOTIFY-01"),
@@ -178,6 +184,8 @@ FAULTS: dict[str, Fault] = {
            "STOP-01"),
         _f("last-stop-keeps-chat", "engine", "the customer's chat goes on after the last agent stopped",
            "STOP-02"),
+        _f("stopped-chat-reoffered", "engine",
+           "a chat that ended when its last agent stopped is offered to another Ready agent", "STOP-02"),
         _f("stop-while-invited", "engine", "StopProcessing of an invitation answers 0", "STOP-03",
            "STATE-02"),
         _f("history-omits-typing", "engine", "RequestChatHistory leaves out typing events",

@@ -43,14 +43,16 @@ def _endpoints(paths, interaction_id: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.requirement("AUTH-02")
-@pytest.mark.parametrize("who", ["wrong-password", "unknown-user"])
+@pytest.mark.parametrize("who", ["wrong-password", "unknown-user", "unknown-user-near-miss"])
 async def test_every_endpoint_with_bad_credentials_answers_401(who, accepted_chat, paths, profile):
     agent = accepted_chat.owner
-    credentials = (
-        (agent.account.username, "not-" + agent.account.password)
-        if who == "wrong-password"
-        else ("no-such-user-x", agent.account.password)
-    )
+    # The near miss is the agent's user name less its last character, with the agent's password: a
+    # prefix, sorting just before it (a server matching names by prefix or by order would let it in).
+    credentials = {
+        "wrong-password": (agent.account.username, "not-" + agent.account.password),
+        "unknown-user": ("no-such-user-x", agent.account.password),
+        "unknown-user-near-miss": (agent.account.username[:-1] or "0", agent.account.password),
+    }[who]
     body = json.dumps(agent.client.body(Operation.SEND_MESSAGE, {"text": "x"})).encode()
     since = agent.notifications.mark()
     for method, path in _endpoints(paths, accepted_chat.id):

@@ -200,13 +200,18 @@ async def test_misuse_of_the_session_fails_with_the_documented_code(case, agent_
 
 
 @pytest.mark.requirement("STATUS-03")
-@pytest.mark.parametrize("where", ["unknown-path", "unknown-channel", "put", "delete", "get-channel"])
+@pytest.mark.parametrize(
+    "where", ["unknown-path", "unknown-channel", "unknown-channel-near-miss", "put", "delete", "get-channel"]
+)
 async def test_unknown_path_or_method_fails_with_not_found(where, accepted_chat, paths, profile):
     agent = accepted_chat.owner
     body = b"not json at all"  # unknown paths answer before the body is looked at
+    media = paths.profile.media
     method, path = {
         "unknown-path": ("POST", paths.unknown()),
         "unknown-channel": ("POST", paths.channel("no-such-channel")),
+        # The chat channel's name less its last character: a prefix, sorting just before it.
+        "unknown-channel-near-miss": ("POST", paths.channel(media[:-1] or "0")),
         "put": ("PUT", paths.interaction(accepted_chat.id)),
         "delete": ("DELETE", paths.interaction(accepted_chat.id)),
         "get-channel": ("GET", paths.channel(paths.profile.media)),

@@ -117,6 +117,19 @@ async def test_stop_by_the_last_agent_ends_the_customers_chat(accepted_chat, pro
     await expect.nothing_about(agent, accepted_chat.id, "STOP-01", since=since + 1)
 
 
+@pytest.mark.requirement("STOP-02")
+async def test_stop_by_the_last_agent_offers_the_ended_chat_to_nobody(accepted_chat, agents):
+    # Section 4: only a queued chat is offered, and a chat whose last agent stopped has ended (STOP-02),
+    # even though its customer has not disconnected: no other agent may be invited to it.
+    agent = accepted_chat.owner
+    others = [other for other in agents if other is not agent]
+    marks = {other.name: other.notifications.mark() for other in others}
+    expect.success(await agent.client.perform(accepted_chat.id, Operation.STOP_PROCESSING), "STOP-01")
+    for other in others:
+        await other.barrier("STOP-02")  # a Ready: routing runs again, and its offer arrives by the next one
+        await expect.nothing_about(other, accepted_chat.id, "STOP-02", since=marks[other.name])
+
+
 @pytest.mark.requirement("STOP-03", "STATUS-05")
 async def test_stop_while_invited_fails_as_invalid_parameter(invited_chat):
     agent = invited_chat.owner

@@ -110,6 +110,8 @@ PROBES: dict[str, Probe] = {
     "view-user-data-missing": lambda w: w.view("a1", _owned(w)).get("userData"),
     "foreign-interaction-visible": lambda w: code(w.engine.get_interaction("a2", _owned(w))),
     "foreign-operation-accepted": lambda w: code(w.engine.session_operation("a1", {"operationName": "Ready"})),
+    "unknown-user-by-order": lambda w: w.engine.authenticate("alic", "password"),
+    "unknown-channel-by-order": lambda w: code(w.engine.channel_operation("a1", "cha", {"operationName": "Ready"})),
     "session-channels-unchecked": lambda w: code(w.engine.session_operation(
         "a1", {"operationName": "StartContactCenterSession", "channels": [7]})),
     "missing-text-is-invalid": lambda w: code(w.op("a1", _owned(w), "SendMessage")),
@@ -160,6 +162,8 @@ PROBES: dict[str, Probe] = {
     "stop-not-told": lambda w: (lambda c, i: told(w.op("a2", i, "StopProcessing"), "a1"))(*w.consulting()),
     "last-stop-keeps-chat": lambda w: (lambda c, i: (w.op("a1", i, "StopProcessing"),
                                                      w.customer(c, "refresh").body["chatEnded"])[1])(*w.owned_chat()),
+    "stopped-chat-reoffered": lambda w: (lambda c, i: (w.ready("a2"), told(w.op("a1", i, "StopProcessing"), "a2"))[1])(
+        *w.owned_chat()),
     "stop-while-invited": lambda w: code(w.op("a1", _invited(w), "StopProcessing")),
     "history-omits-typing": lambda w: (lambda i: (w.op("a1", i, "SendNotification", notification="TypingStarted"),
                                                   told(w.op("a1", i, "RequestChatHistory"), "a1"))[1])(_owned(w)),

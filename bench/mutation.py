@@ -537,7 +537,7 @@ def main() -> None:
         parser.error("say --all, --sample N, --mutant NAME or --survivors")
     modules = list(args.modules or sorted({m.split(":")[0] for m in args.mutant or []}) or MODULES)
     done = execute(modules, None if args.all or args.mutant else args.sample, args.seed, args.mutant,
-                   args.workers, args.budget * 60 if args.budget else None, args.resume, keys)
+                   args.workers, None if args.budget is None else args.budget * 60, args.resume, keys)
     report(load(), show=False)
     print(f"this run: {len(done)} mutants")
 

@@ -34,6 +34,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -308,10 +309,18 @@ class Runner:
             (copy / "reports" / "summary.json").unlink(missing_ok=True)
             args = [sys.executable, "-m", "pytest", *tests, *suite_args(copy, copy / "reports"), "-x",
                     "--timeout-factor", TIMEOUT_FACTOR]
-            done = subprocess.run(args, cwd=copy, env=environment(copy), capture_output=True, text=True,
-                                  timeout=timeout)
-            outcome = "survived" if done.returncode == 0 else "killed"
-            by = failed_requirements(copy / "reports") if done.returncode else ""
+            # its own process group: on a timeout the embedded server it started goes too (a server
+            # spinning in a mutated loop would otherwise hold the pipes open)
+            with subprocess.Popen(args, cwd=copy, env=environment(copy), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True) as done:
+                try:
+                    returncode = done.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(done.pid, signal.SIGKILL)
+                    done.wait()
+                    raise
+            outcome = "survived" if returncode == 0 else "killed"
+            by = failed_requirements(copy / "reports") if returncode else ""
         except subprocess.TimeoutExpired:
             outcome, by = "timeout", f"over {timeout:.0f} s"
         finally:

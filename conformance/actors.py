@@ -97,17 +97,19 @@ class Agent:
 
     async def open(self) -> None:
         """Log in, start the session, subscribe both channels, start the loop, go Ready."""
+        await self.connect(Channel.INTERACTIONS, Channel.CHANNELS)
+        await self.ready()
+
+    async def connect(self, *channels: Channel) -> None:
+        """Log in, start the session, subscribe `channels`, start the loop (the agent stays NotReady)."""
         expect.success(await self.client.login(), "AUTH-01")
         expect.success(await self.client.start_session(), "SESSION-01")
         try:
             await self.bayeux.handshake()
-            await self.bayeux.subscribe(
-                self.profile.wire(Channel.INTERACTIONS), self.profile.wire(Channel.CHANNELS)
-            )
+            await self.bayeux.subscribe(*(self.profile.wire(c) for c in channels))
         except BayeuxError as err:
             raise NonConformance("NOTIFY-01", "a successful handshake and subscribe", str(err)) from None
         self.bayeux.start()
-        await self.ready()
 
     async def close(self) -> None:
         """Leave quietly: NotReady, disconnect Bayeux, end the session; never raises."""

@@ -6,6 +6,7 @@ Registered as a plugin by conformance.runner.plugin, which provides `target` and
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -17,7 +18,7 @@ from conformance import expect, match
 from conformance.actors import TAG_KEY, Agent, AgentAccount, Customer
 from conformance.chats import Chat, ChatBook, MovingChat, next_by_own_skill, next_by_shared_skill
 from conformance.notifications import ChannelLost
-from conformance.protocol import Operation, Position, Profile, State
+from conformance.protocol import Channel, Operation, Position, Profile, State
 from conformance.steps import views_agree
 from conformance.transcript import Transcript
 from conformance.transport import TargetUnreachable
@@ -29,8 +30,11 @@ BODY_PASSED = "gws_body_passed"
 LEFT_BEHIND: list[str] = []  # what the suite made on the server and could not remove (read by the plugin)
 
 
-def _account(agent: Any) -> AgentAccount:
-    return AgentAccount(agent.username, agent.password, agent.id, tuple(agent.skills))
+def _agent(target: Any, transcript: Transcript, configured: Any) -> Agent:
+    """An agent of the target's, not yet opened."""
+    account = AgentAccount(configured.username, configured.password, configured.id, tuple(configured.skills))
+    return Agent(account, target.profile, transcript, target.timeout_s, target.base_url,
+                 verify_tls=target.verify_tls, csrf=target.csrf)
 
 
 @pytest.fixture
@@ -46,15 +50,7 @@ async def agents(target: Any, transcript: Transcript) -> AsyncIterator[tuple[Age
     opened: list[Agent] = []
     try:
         for configured in target.agents:
-            agent = Agent(
-                _account(configured),
-                target.profile,
-                transcript,
-                target.timeout_s,
-                target.base_url,
-                verify_tls=target.verify_tls,
-                csrf=target.csrf,
-            )
+            agent = _agent(target, transcript, configured)
             opened.append(agent)
             await agent.open()
         yield tuple(opened)
@@ -109,6 +105,23 @@ def agent_b(agents: tuple[Agent, ...]) -> Agent:
 @pytest.fixture
 def agent_c(agents: tuple[Agent, ...]) -> Agent:
     return _nth(agents, 2)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def own_session_agent(target: Any, transcript: Transcript) -> AsyncIterator[Agent]:
+    """The last agent's account with its own session and Bayeux client, subscribed to the channels
+    channel only, not made Ready; left Ready and disconnected, as the shared agents expect."""
+    agent = _agent(target, transcript, target.agents[-1])
+    try:
+        await agent.connect(Channel.CHANNELS)
+        yield agent
+    finally:
+        with contextlib.suppress(Exception):
+            await agent.client.set_ready()
+        with contextlib.suppress(Exception):
+            await agent.bayeux.disconnect()
+        with contextlib.suppress(Exception):
+            await agent.client.aclose()
 
 
 @pytest.fixture

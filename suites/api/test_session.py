@@ -7,9 +7,6 @@ import pytest
 from conformance.api import (
     INTERACTION,
     TAG_KEY,
-    Agent,
-    AgentAccount,
-    Channel,
     ChannelState,
     Field,
     Operation,
@@ -45,36 +42,18 @@ async def test_start_session_twice_and_ready_not_ready_are_confirmed(agent_c, pa
 
 
 @pytest.mark.requirement("SESSION-01")
-async def test_ready_on_a_fresh_session_is_confirmed(target, transcript, profile):
+async def test_ready_on_a_fresh_session_is_confirmed(own_session_agent, profile):
     # Its own session and Bayeux client (not the shared agents), so a missing confirmation fails here.
-    account = target.agents[-1]
-    agent = Agent(
-        AgentAccount(account.username, account.password, account.id, tuple(account.skills)),
-        profile,
-        transcript,
-        target.timeout_s,
-        target.base_url,
-        verify_tls=target.verify_tls,
-        csrf=target.csrf,
+    agent = own_session_agent
+    mark = agent.notifications.mark()
+    expect.success(await agent.client.set_ready(), "SESSION-01")
+    await expect.notification(
+        agent,
+        "SESSION-01",
+        match.channel_state(profile, ChannelState.READY),
+        "ChannelStateChanged Ready",
+        since=mark,
     )
-    try:
-        expect.success(await agent.client.login(), "AUTH-01")
-        expect.success(await agent.client.start_session(), "SESSION-01")
-        await agent.bayeux.handshake()
-        await agent.bayeux.subscribe(profile.wire(Channel.CHANNELS))
-        agent.bayeux.start()
-        mark = agent.notifications.mark()
-        expect.success(await agent.client.set_ready(), "SESSION-01")
-        await expect.notification(
-            agent,
-            "SESSION-01",
-            match.channel_state(profile, ChannelState.READY),
-            "ChannelStateChanged Ready",
-            since=mark,
-        )
-    finally:  # leaves the agent's session Ready, as the shared agents expect
-        await agent.bayeux.disconnect()
-        await agent.client.aclose()
 
 
 @pytest.mark.requirement("SESSION-02")

@@ -17,8 +17,6 @@ from conformance.api import (
     LONG_POLLING,
     SUBSCRIBE,
     UNSUBSCRIBE,
-    Agent,
-    AgentAccount,
     BayeuxClient,
     Channel,
     ChannelState,
@@ -72,41 +70,21 @@ async def test_every_kind_of_meta_reply_follows_bayeux_1_0(agent_c, target, tran
 
 
 @pytest.mark.requirement("NOTIFY-01")
-async def test_after_unsubscribe_nothing_of_that_channel_is_delivered(target, transcript):
+async def test_after_unsubscribe_nothing_of_that_channel_is_delivered(own_session_agent, profile):
     """Bayeux 1.0's /meta/unsubscribe, and section 3: a message is queued only for the clients subscribed
     when it is produced. A Ready made while unsubscribed must not arrive; the NotReady made after subscribing
     again is the barrier (one FIFO queue: a wrongly queued Ready would come first)."""
-    profile = target.profile
+    agent = own_session_agent  # its own session and client, as the fresh-session Ready test has
     channels = profile.wire(Channel.CHANNELS)
-    account = target.agents[-1]  # its own session and client, as the fresh-session Ready test does
-    agent = Agent(
-        AgentAccount(account.username, account.password, account.id, tuple(account.skills)),
-        profile,
-        transcript,
-        target.timeout_s,
-        target.base_url,
-        verify_tls=target.verify_tls,
-        csrf=target.csrf,
+    await agent.bayeux.unsubscribe(channels)
+    mark = agent.notifications.mark()
+    expect.success(await agent.client.set_ready(), "SESSION-01")
+    await agent.bayeux.subscribe(channels)
+    expect.success(await agent.client.set_not_ready(), "SESSION-01")
+    await expect.notification(
+        agent, "NOTIFY-01", match.channel_state(profile, ChannelState.NOT_READY),
+        "the NotReady made after subscribing again", since=mark,
     )
-    try:
-        expect.success(await agent.client.login(), "AUTH-01")
-        expect.success(await agent.client.start_session(), "SESSION-01")
-        await agent.bayeux.handshake()
-        await agent.bayeux.subscribe(channels)
-        agent.bayeux.start()
-        await agent.bayeux.unsubscribe(channels)
-        mark = agent.notifications.mark()
-        expect.success(await agent.client.set_ready(), "SESSION-01")
-        await agent.bayeux.subscribe(channels)
-        expect.success(await agent.client.set_not_ready(), "SESSION-01")
-        await expect.notification(
-            agent, "NOTIFY-01", match.channel_state(profile, ChannelState.NOT_READY),
-            "the NotReady made after subscribing again", since=mark,
-        )
-        ready = match.channel_state(profile, ChannelState.READY)
-        leaked = [n.data for n in agent.notifications.since(mark) if ready(n) is None]
-        expect.that(leaked == [], "NOTIFY-01", "nothing of the Ready made while unsubscribed", leaked)
-    finally:  # leaves the agent's session Ready, as the shared agents expect
-        await agent.client.set_ready()
-        await agent.bayeux.disconnect()
-        await agent.client.aclose()
+    ready = match.channel_state(profile, ChannelState.READY)
+    leaked = [n.data for n in agent.notifications.since(mark) if ready(n) is None]
+    expect.that(leaked == [], "NOTIFY-01", "nothing of the Ready made while unsubscribed", leaked)

@@ -119,6 +119,8 @@ class Engine(InteractionOperations, CustomerSide):
         inter = self.rest_view(chat, member)
         if "view-stale-state" in self.faults and member.role is Role.COMPLETED and member.joined:
             inter["state"], inter["capabilities"] = self.profile.wire(State.PROCESSING), []
+        if "view-conference-member-completed" in self.faults and member.role is Role.CONFERENCE:
+            inter["state"], inter["capabilities"] = self.profile.wire(State.COMPLETED), []
         if "view-user-data-missing" in self.faults:
             inter["userData"] = {}
         return Outcome(self.ok(interaction=inter), [])

@@ -120,6 +120,9 @@ FAULTS: dict[str, Fault] = {
         _f("view-phantom-participant", "engine",
            "the REST views (GET .../{id}, ?fields=*) of an invited agent list it among the participants "
            "before it accepts (it never joined)", "SESSION-03"),
+        _f("view-conference-member-completed", "engine",
+           "GET /me/interactions/{id} of an agent taking part in a conference says Completed (the other "
+           "agents still list it, and no notification says it left)", "SESSION-03"),
         _f("view-user-data-missing", "engine", "GET /me/interactions/{id} answers userData {}", "SESSION-03"),
         # 5. Customer side
         _f("customer-disconnect-ignored", "engine", "the customer's disconnect answers 0 and ends nothing",

@@ -107,6 +107,8 @@ PROBES: dict[str, Probe] = {
     "completed-still-listed": _listed_after_stop,
     "full-list-omits-invited": _full_list_of_invited,
     "view-phantom-participant": lambda w: len(w.view("a1", _invited(w))["participants"]),
+    "view-conference-member-completed": lambda w: (lambda c, i: (w.op("a1", i, "CompleteConference"),
+                                                                 w.view("a2", i)["state"])[1])(*w.consulting()),
     "view-user-data-missing": lambda w: w.view("a1", _owned(w)).get("userData"),
     "foreign-interaction-visible": lambda w: code(w.engine.get_interaction("a2", _owned(w))),
     "foreign-operation-accepted": lambda w: code(w.engine.session_operation("a1", {"operationName": "Ready"})),

@@ -326,6 +326,8 @@ class BayeuxServer:
         without a session: only a client handshaken without one, under a seeded fault, matches)."""
         client_id = message.get("clientId")
         client = self._clients.get(client_id) if isinstance(client_id, str) else None
+        if client is not None and "foreign-client-id-served" in self._faults:
+            return client
         if client is None or client.user_id != (user_id or ""):
             return None
         return client

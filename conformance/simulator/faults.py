@@ -67,6 +67,10 @@ FAULTS: dict[str, Fault] = {
         _f("messages-to-all-ready-agents", "engine",
            "NewMessages also go to every Ready agent, taking part or not", "NOTIFY-05", "STATE-05",
            "ORDER-01"),
+        _f("foreign-client-id-served", "bayeux",
+           "a Bayeux request naming another agent's clientId is served as that client's (CometD's default, "
+           "which binds no client to a session): a connect on one agent's session takes the other's "
+           "notifications", "NOTIFY-05"),
         _f("deliver-to-dropped-connect", "bayeux",
            "messages are removed from the queue when written to a connect whose client went away",
            "NOTIFY-06"),

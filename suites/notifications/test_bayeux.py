@@ -252,6 +252,34 @@ async def test_agent_gets_nothing_about_another_agents_chat(accepted_chat, agent
     await expect.nothing_about(agent_b, chat.id, "NOTIFY-05", since=since)
 
 
+@pytest.mark.requirement("NOTIFY-05")
+async def test_a_connect_naming_another_agents_client_gets_nothing_of_theirs(
+    agent_b, agent_c, raw_bayeux, target
+):
+    """A clientId is its agent's: a connect on another agent's session that names it must not be given that
+    agent's notifications (refusing it as an unknown client is one way). Each way round, as a server may
+    compare the owners by order. The owner's own connect after it is the barrier: the notification was
+    there to take."""
+    channels = target.profile.wire(Channel.CHANNELS)
+    for owner, other in ((agent_b, agent_c), (agent_c, agent_b)):
+        theirs = raw_bayeux(owner)
+        await _handshake(theirs)
+        await theirs.send([theirs.message(SUBSCRIBE, subscription=channels)])
+        await theirs.send([theirs.message(CONNECT, connectionType=LONG_POLLING, advice={"timeout": 0})])
+        expect.success(await owner.client.set_ready(), "SESSION-01")  # a ChannelStateChanged for `theirs`
+        taker = raw_bayeux(other)
+        taker.client_id = theirs.client_id
+        taken = await taker.send([taker.message(CONNECT, connectionType=LONG_POLLING, advice={"timeout": 0})])
+        taker.client_id = None  # not disconnected at teardown: it is not the taker's
+        leaked = [m for m in taken.messages if "data" in m]
+        expect.that(leaked == [], "NOTIFY-05", f"none of {owner.name}'s notifications on a connect from "
+                    f"{other.name}'s session naming {owner.name}'s clientId", leaked)
+        own = await theirs.send([theirs.message(CONNECT, connectionType=LONG_POLLING, advice={"timeout": 0})])
+        ready = [m for m in own.messages if m.get("channel") == channels and "data" in m]
+        expect.that(ready != [], "SESSION-01", f"the Ready's ChannelStateChanged on {owner.name}'s client",
+                    own.text[:500])
+
+
 # ---- NOTIFY-07 -------------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ COVERED = {
     "held-connect-id-dropped", "error-without-args", "timeout-advice-as-string",
     "idle-timeout-loses-next-message", "rehandshake-replays-last-batch",
     "unknown-client-reply-without-channel", "zero-timeout-ignored", "unsubscribe-ignored",
+    "foreign-client-id-served",
 }  # fmt: skip
 
 
@@ -107,6 +108,17 @@ async def test_unsubscribe_ignored(make_server: Make) -> None:
     assert reply[0]["successful"] is True
     assert INTERACTIONS in server.app.state.bayeux._clients[client_id].subscriptions
     await agent.client.aclose()
+
+
+@pytest.mark.parametrize("fault", [None, "foreign-client-id-served"])
+async def test_foreign_client_id_served(make_server: Make, fault: str | None) -> None:
+    server = make_server(*([fault] if fault else []))
+    alice, bob = await login(server.url), await login(server.url, "bob")
+    client_id = await alice.subscribed_client()
+    reply = await bob.connect(client_id, 0)
+    assert reply[-1]["successful"] is (fault is not None)
+    await alice.client.aclose()
+    await bob.client.aclose()
 
 
 async def test_handshake_without_session(make_server: Make) -> None:

@@ -333,6 +333,7 @@ class Customer:
         self.client = CustomerClient(gms_url, service, profile, transcript, timeout_s, actor, verify_tls)
         self.seen: dict[int, dict[str, Any]] = {}  # index -> message, everything refresh returned
         self.after_step: list[StepHook] = []
+        self.started: Reply | None = None  # the answer to the start
 
     async def start(
         self,
@@ -348,7 +349,8 @@ class Customer:
             user_data[self.profile.wire(RoutingKey.TO_AGENT)] = route_to_agent
         if route_to_skill is not None:
             user_data[self.profile.wire(RoutingKey.TO_SKILL)] = route_to_skill
-        return expect.success(await self.client.start(nickname, user_data, subject), requirement)
+        self.started = expect.success(await self.client.start(nickname, user_data, subject), requirement)
+        return self.started
 
     async def _stepped(self, result: T) -> T:
         await _run_hooks(self.after_step)

@@ -46,6 +46,8 @@ class CustomerSide(Core):
         out: list[Outgoing] = []
         self.route(out)
         messages, next_position = self.transcript(chat, 1)
+        if "start-answers-no-messages" in self.faults:
+            messages = []  # yet nextPosition is past the customer's own ParticipantJoined
         body = self.ok(chatId=chat.chat_id, userId=chat.customer_user_id, secureKey=chat.secure_key,
                        alias=form.get("alias", "0"), nextPosition=next_position, messages=messages)
         return Outcome(body, out)

@@ -136,6 +136,9 @@ FAULTS: dict[str, Fault] = {
            "STATUS-03"),
         _f("customer-missing-key-not-found", "customer",
            "a customer request without userId or secureKey answers 6 (like a wrong one), not 1", "STATUS-03"),
+        _f("start-answers-no-messages", "customer",
+           "the start answers messages [] with nextPosition 2: the customer's own ParticipantJoined is "
+           "neither in the start's answer nor in a refresh from its nextPosition", "CUSTOMER-01"),
         _f("absent-position-skips-first", "customer",
            "a refresh without transcriptPosition starts at index 2: the first message is left out",
            "CUSTOMER-01"),

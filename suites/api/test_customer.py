@@ -78,6 +78,25 @@ async def test_refresh_answers_from_its_position_and_the_next_position_after_the
                     f"from position {nxt}: no message, nextPosition {nxt}", after.body)
 
 
+@pytest.mark.requirement("CUSTOMER-01")
+async def test_the_start_answer_and_a_refresh_from_its_next_position_leave_out_nothing(new_chat):
+    """Section 5: the start answers `messages` and `nextPosition`; a customer that shows those messages and
+    then refreshes from that nextPosition must see the transcript a refresh from 1 gives (its own join
+    first): no message may fall between the two."""
+    customer = new_chat.customer
+    started = customer.started
+    assert started is not None  # the fixture started the chat
+    nxt = (started.body or {}).get("nextPosition")
+    expect.that(isinstance(nxt, int) and not isinstance(nxt, bool), "CUSTOMER-01",
+                "the start answers an integer nextPosition", started.body)
+    rest = expect.success(await customer.client.refresh(nxt), "CUSTOMER-01")
+    whole = expect.success(await customer.client.refresh(1), "CUSTOMER-01")
+    shown = [index_of(m) for m in [*messages_of(started), *messages_of(rest)]]
+    expect.that(shown == [index_of(m) for m in messages_of(whole)], "CUSTOMER-01",
+                f"the start's messages, then the refresh from {nxt}: the indexes of a refresh from 1 "
+                f"{[index_of(m) for m in messages_of(whole)]}", shown)
+
+
 @pytest.mark.requirement("CUSTOMER-02")
 async def test_customer_never_sees_the_consultation(consultation_joined, profile):
     chat, owner, consultant = consultation_joined, consultation_joined.owner, consultation_joined.consultant

@@ -127,6 +127,7 @@ PROBES: dict[str, Probe] = {
     "unknown-service-accepted": lambda w: code(w.engine.customer_start("no-such-service", {"nickname": "n"})),
     "customer-missing-key-not-found": lambda w: code(w.engine.customer_action(
         "customer-support", (c := w.start()[0]).chat_id, "refresh", {"secureKey": c.secure_key})),
+    "start-answers-no-messages": lambda w: len(w.start()[1].body["messages"]),
     "absent-position-skips-first": lambda w: len(w.customer(w.start()[0], "refresh").body["messages"]),
     "next-position-is-last-index": lambda w: w.customer(w.start()[0], "refresh").body["nextPosition"],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),

@@ -79,6 +79,9 @@ FAULTS: dict[str, Fault] = {
         _f("handshake-types-as-string", "bayeux",
            'a successful handshake reply gives supportedConnectionTypes as the string "long-polling", '
            "not an array", "NOTIFY-01"),
+        _f("handshake-types-unchecked", "bayeux",
+           "a handshake offering no connection type the server supports (not long-polling) succeeds",
+           "NOTIFY-01"),
         _f("subscription-not-echoed", "bayeux",
            "successful /meta/subscribe and /meta/unsubscribe replies leave out subscription", "NOTIFY-01"),
         _f("held-connect-id-dropped", "bayeux",

@@ -126,6 +126,20 @@ async def test_bayeux_handshake_subscribe_connect_disconnect(agent_c, raw_bayeux
 
 
 @pytest.mark.requirement("NOTIFY-01")
+async def test_bayeux_handshake_offering_no_supported_connection_type_is_refused(agent_c, raw_bayeux):
+    """Bayeux 1.0, /meta/handshake: a client whose supportedConnectionTypes share none with the server's
+    gets an unsuccessful handshake (the type offered here is one no server has)."""
+    client = raw_bayeux(agent_c)
+    offered = ["x-conformance-no-such-transport"]
+    response = await client.send([client.message(HANDSHAKE, version="1.0", supportedConnectionTypes=offered)])
+    reply = _reply(response, HANDSHAKE)
+    if isinstance(reply.get("clientId"), str):
+        client.client_id = reply["clientId"]  # disconnected at teardown
+    expect.that(reply.get("successful") is False, "NOTIFY-01",
+                f"an unsuccessful handshake: supportedConnectionTypes {offered}", response.text[:500])
+
+
+@pytest.mark.requirement("NOTIFY-01")
 async def test_bayeux_idle_connect_is_held_until_the_advised_timeout(agent_c, raw_bayeux):
     client = raw_bayeux(agent_c)
     await _handshake(client)  # subscribed to nothing: the connect stays idle

@@ -26,7 +26,7 @@ COVERED = {
     "held-connect-id-dropped", "error-without-args", "timeout-advice-as-string",
     "idle-timeout-loses-next-message", "rehandshake-replays-last-batch",
     "unknown-client-reply-without-channel", "zero-timeout-ignored", "unsubscribe-ignored",
-    "foreign-client-id-served",
+    "foreign-client-id-served", "handshake-types-unchecked",
 }  # fmt: skip
 
 
@@ -119,6 +119,15 @@ async def test_foreign_client_id_served(make_server: Make, fault: str | None) ->
     assert reply[-1]["successful"] is (fault is not None)
     await alice.client.aclose()
     await bob.client.aclose()
+
+
+@pytest.mark.parametrize("fault", [None, "handshake-types-unchecked"])
+async def test_handshake_types_unchecked(make_server: Make, fault: str | None) -> None:
+    agent = await login(make_server(*([fault] if fault else [])).url)
+    handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["x"]}
+    reply = await agent.bayeux(handshake)
+    assert reply[0]["successful"] is (fault is not None)
+    await agent.client.aclose()
 
 
 async def test_handshake_without_session(make_server: Make) -> None:

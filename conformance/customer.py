@@ -117,22 +117,25 @@ class CustomerClient:
     async def action(self, action: str, **extra: object) -> Reply:
         return await self.raw(action, {**self.credentials(), **extra})
 
-    async def send(self, text: str) -> Reply:
-        return await self.action(SEND, **{MESSAGE: text})
+    async def send(self, text: str, position: int | None = None) -> Reply:
+        return await self.action(SEND, **{MESSAGE: text}, **_at(position))
 
     async def refresh(self, position: int | None = None) -> Reply:
-        if position is None:
-            return await self.action(REFRESH)
-        return await self.action(REFRESH, **{POSITION: position})
+        return await self.action(REFRESH, **_at(position))
 
-    async def start_typing(self) -> Reply:
-        return await self.action(START_TYPING)
+    async def start_typing(self, position: int | None = None) -> Reply:
+        return await self.action(START_TYPING, **_at(position))
 
-    async def stop_typing(self) -> Reply:
-        return await self.action(STOP_TYPING)
+    async def stop_typing(self, position: int | None = None) -> Reply:
+        return await self.action(STOP_TYPING, **_at(position))
 
-    async def disconnect(self) -> Reply:
-        return await self.action(DISCONNECT)
+    async def disconnect(self, position: int | None = None) -> Reply:
+        return await self.action(DISCONNECT, **_at(position))
+
+
+def _at(position: int | None) -> dict[str, object]:
+    """The transcriptPosition field, when one is given."""
+    return {} if position is None else {POSITION: position}
 
 
 def messages_of(reply: Reply) -> list[dict[str, Any]]:

@@ -76,6 +76,8 @@ class CustomerSide(Core):
         if chat is None or user_id != chat.customer_user_id or secure_key != chat.secure_key:
             raise Refusal(Status.NOT_FOUND, "the chat does not exist")
         position = self._position_of(form)
+        if action != "refresh" and "actions-ignore-position" in self.faults:
+            position = None
         out: list[Outgoing] = []
         if action == "send":
             text = check_string("message", form["message"], self.profile.limits.max_text_length)

@@ -142,6 +142,9 @@ FAULTS: dict[str, Fault] = {
         _f("start-answers-no-messages", "customer",
            "the start answers messages [] with nextPosition 2: the customer's own ParticipantJoined is "
            "neither in the start's answer nor in a refresh from its nextPosition", "CUSTOMER-01"),
+        _f("actions-ignore-position", "customer",
+           "send, the typing calls and disconnect answer only statusCode 0 when given a transcriptPosition "
+           "(no messages, no nextPosition)", "CUSTOMER-01"),
         _f("absent-position-skips-first", "customer",
            "a refresh without transcriptPosition starts at index 2: the first message is left out",
            "CUSTOMER-01"),

@@ -97,6 +97,30 @@ async def test_the_start_answer_and_a_refresh_from_its_next_position_leave_out_n
                 f"{[index_of(m) for m in messages_of(whole)]}", shown)
 
 
+@pytest.mark.requirement("CUSTOMER-01")
+async def test_send_typing_and_disconnect_given_a_position_answer_the_transcript_from_there(new_chat):
+    """Section 5: send, the typing calls and disconnect, given transcriptPosition, answer `messages` and
+    `nextPosition` as refresh does; each answer is compared with a refresh from the same position made
+    right after it (nothing else happens in the chat meanwhile)."""
+    client = new_chat.customer.client
+    steps = {
+        "send": lambda: client.send("with a position", position=1),
+        "startTyping": lambda: client.start_typing(position=1),
+        "stopTyping": lambda: client.stop_typing(position=1),
+        "disconnect": lambda: client.disconnect(position=1),
+    }
+
+    def seen(reply):
+        return [index_of(m) for m in messages_of(reply)], (reply.body or {}).get("nextPosition")
+
+    for name, step in steps.items():
+        answer = expect.success(await step(), "CUSTOMER-01")
+        refresh = expect.success(await client.refresh(1), "CUSTOMER-01")
+        expect.that(seen(answer) == seen(refresh), "CUSTOMER-01",
+                    f"{name} with transcriptPosition 1: the messages and nextPosition of a refresh from 1 "
+                    f"{seen(refresh)}", answer.body)
+
+
 @pytest.mark.requirement("CUSTOMER-02")
 async def test_customer_never_sees_the_consultation(consultation_joined, profile):
     chat, owner, consultant = consultation_joined, consultation_joined.owner, consultation_joined.consultant

@@ -128,6 +128,8 @@ PROBES: dict[str, Probe] = {
     "customer-missing-key-not-found": lambda w: code(w.engine.customer_action(
         "customer-support", (c := w.start()[0]).chat_id, "refresh", {"secureKey": c.secure_key})),
     "start-answers-no-messages": lambda w: len(w.start()[1].body["messages"]),
+    "actions-ignore-position": lambda w: sorted(w.customer(w.start()[0], "send", message="m",
+                                                          transcriptPosition="1").body),
     "absent-position-skips-first": lambda w: len(w.customer(w.start()[0], "refresh").body["messages"]),
     "next-position-is-last-index": lambda w: w.customer(w.start()[0], "refresh").body["nextPosition"],
     "customer-disconnect-ignored": lambda w: (lambda c: (w.customer(c, "disconnect"),

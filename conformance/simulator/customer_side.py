@@ -73,6 +73,9 @@ class CustomerSide(Core):
                 and form["userId"] == chat.customer_user_id and form["secureKey"] != chat.secure_key):
             raise Refusal(Status.FORBIDDEN, "the secure key is wrong")
         user_id, secure_key = form.get("userId"), form.get("secureKey")
+        if "credentials-prefix-accepted" in self.faults and chat is not None and user_id and secure_key:
+            user_id = chat.customer_user_id if chat.customer_user_id.startswith(user_id) else user_id
+            secure_key = chat.secure_key if chat.secure_key.startswith(secure_key) else secure_key
         if chat is None or user_id != chat.customer_user_id or secure_key != chat.secure_key:
             raise Refusal(Status.NOT_FOUND, "the chat does not exist")
         position = self._position_of(form)

@@ -58,6 +58,8 @@ class Engine(InteractionOperations, CustomerSide):
                 status.session = True
                 return Outcome(self.ok(), [])
             status.session = status.ready = False
+            if "end-session-keeps-ready" in self.faults:
+                status.ready = True  # the session ended, but routing still sees the agent Ready
             for chat in self.chats.values():
                 member = chat.members.get(user_id)
                 if member is not None and member.role is Role.INVITED:

@@ -106,6 +106,9 @@ FAULTS: dict[str, Fault] = {
         # 4. Agent session and routing
         _f("ready-not-notified", "engine", "Ready sends no channel notification", "SESSION-01"),
         _f("not-ready-agent-invited", "engine", "NotReady agents are invited to new chats", "SESSION-02"),
+        _f("end-session-keeps-ready", "engine",
+           "an agent whose session ended (EndContactCenterSession) stays Ready for routing: new chats are "
+           "offered to it", "SESSION-02"),
         _f("chats-never-offered", "engine", "routing never offers a chat to any agent", "SESSION-02"),
         _f("rejected-chat-not-requeued", "engine",
            "a chat rejected while no other agent it may go to is Ready is dropped from the routing queue: "
@@ -139,6 +142,9 @@ FAULTS: dict[str, Fault] = {
            "STATUS-03"),
         _f("customer-missing-key-not-found", "customer",
            "a customer request without userId or secureKey answers 6 (like a wrong one), not 1", "STATUS-03"),
+        _f("credentials-prefix-accepted", "customer",
+           "the customer's userId and secureKey are checked as prefixes: a value the right one starts with "
+           "(one char short) is taken for it", "CUSTOMER-03"),
         _f("start-answers-no-messages", "customer",
            "the start answers messages [] with nextPosition 2: the customer's own ParticipantJoined is "
            "neither in the start's answer nor in a refresh from its nextPosition", "CUSTOMER-01"),

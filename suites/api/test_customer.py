@@ -146,17 +146,21 @@ async def test_customer_never_sees_the_consultation(consultation_joined, profile
 
 @pytest.mark.requirement("CUSTOMER-03")
 async def test_wrong_secure_key_is_refused_like_an_unknown_chat(accepted_chat, profile):
+    """Section 5: a wrong secureKey, a wrong userId (each also as near misses of the right one: one char
+    short, sorting before it, and one char more, sorting after) and an unknown chatId get one answer."""
     customer = accepted_chat.customer.client
     expect.success(await customer.send("a secret only this customer may read"), "CUSTOMER-01")
     good = customer.credentials()
-    wrong_key = await customer.raw("refresh", {**good, SECURE_KEY: "0" * 24})
-    wrong_user = await customer.raw("refresh", {**good, USER_ID: "no-such-user-0"})
-    unknown_chat = await customer.raw("refresh", good, chat_id="no-such-chat-0")
-    for reply in (wrong_key, wrong_user, unknown_chat):
+    replies = []
+    for key, wrong in ((SECURE_KEY, "0" * 24), (USER_ID, "no-such-user-0")):
+        for value in (wrong, str(good[key])[:-1], f"{good[key]}0"):
+            replies.append(await customer.raw("refresh", {**good, key: value}))
+    replies.append(await customer.raw("refresh", good, chat_id="no-such-chat-0"))
+    for reply in replies:
         expect.failure(reply, "CUSTOMER-03", Status.NOT_FOUND, profile)
         expect.that("secret" not in reply.text, "CUSTOMER-03", "nothing of the chat", reply.text[:300])
-    answers = {(r.http_status, r.text) for r in (wrong_key, wrong_user, unknown_chat)}
-    expect.that(len(answers) == 1, "CUSTOMER-03", "three identical answers", answers)
+    answers = {(r.http_status, r.text) for r in replies}
+    expect.that(len(answers) == 1, "CUSTOMER-03", "identical answers", answers)
 
 
 @pytest.mark.requirement("STATUS-03")

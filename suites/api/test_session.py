@@ -57,9 +57,15 @@ async def test_ready_on_a_fresh_session_is_confirmed(own_session_agent, profile)
 
 
 @pytest.mark.requirement("SESSION-02")
-async def test_not_ready_agent_is_not_invited_until_ready(agent_c, chats, profile):
+@pytest.mark.parametrize("leaving", ["not-ready", "session-ended"])
+async def test_not_ready_agent_is_not_invited_until_ready(agent_c, chats, profile, leaving):
+    """Section 4: a NotReady agent, or one whose session has ended (EndContactCenterSession), is not
+    invited; the chat waits and is offered once the agent is Ready."""
     agent = agent_c
-    await chats.set_ready(agent, False)
+    if leaving == "not-ready":
+        await chats.set_ready(agent, False)
+    else:
+        await chats.end_session(agent)
     tag = chats.new_tag()
     since = agent.notifications.mark()
     customer = await chats.customer(tag, agent)
@@ -67,7 +73,7 @@ async def test_not_ready_agent_is_not_invited_until_ready(agent_c, chats, profil
     until = await agent.barrier(requirement="SESSION-01", ready=False)
     invited = match.status_change(profile, None, user_data=(TAG_KEY, tag))
     stray = [n.brief() for n in agent.notifications.since(since, until) if invited(n) is None]
-    expect.that(not stray, "SESSION-02", "no invitation while NotReady", stray)
+    expect.that(not stray, "SESSION-02", f"no invitation while {leaving}", stray)
     await chats.set_ready(agent, True)
     chats.adopt(await agent.wait_invitation(tag), tag, customer, agent)
 

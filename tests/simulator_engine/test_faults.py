@@ -123,10 +123,15 @@ PROBES: dict[str, Probe] = {
     "ready-not-notified": lambda w: told(w.ready("a1"), "a1", Channel.CHANNELS),
     "not-ready-agent-invited": lambda w: (w.not_ready("a1"), told(w.start()[1], "a1"))[1],
     "rejected-chat-not-requeued": _rejected_with_nobody_ready,
+    "end-session-keeps-ready": lambda w: (w.ready("a1"), w.engine.session_operation(
+        "a1", {"operationName": "EndContactCenterSession"}), told(w.start()[1], "a1"))[2],
     "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
     "unknown-service-accepted": lambda w: code(w.engine.customer_start("no-such-service", {"nickname": "n"})),
     "customer-missing-key-not-found": lambda w: code(w.engine.customer_action(
         "customer-support", (c := w.start()[0]).chat_id, "refresh", {"secureKey": c.secure_key})),
+    "credentials-prefix-accepted": lambda w: code(w.engine.customer_action(
+        "customer-support", (c := w.start()[0]).chat_id, "refresh",
+        {"userId": c.user_id, "secureKey": c.secure_key[:-1]})),
     "start-answers-no-messages": lambda w: len(w.start()[1].body["messages"]),
     "actions-ignore-position": lambda w: sorted(w.customer(w.start()[0], "send", message="m",
                                                           transcriptPosition="1").body),

@@ -38,6 +38,7 @@ from conformance.views import (
     AgentViews,
     check_agent_ahead,
     check_agent_views,
+    check_customer_listed,
     check_customer_view,
     established,
 )
@@ -289,6 +290,7 @@ async def views_agree(book: ChatBook, *, synced: bool = False) -> None:
     found: list[Violation] = []
     for agent, seen in zip(agents, views, strict=True):
         found += check_agent_views(profile, seen, logs[agent.name])
+        found += check_customer_listed(profile, agent.name, logs[agent.name])
     for chat, transcript in zip(live, transcripts, strict=True):
         found += check_customer_view(profile, transcript, [logs[a.name][chat.id] for a in agents])
     if _ahead(book, read, agents, views, ids):

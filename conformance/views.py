@@ -28,6 +28,9 @@ Not judged: a view ahead that only the agent itself would have been told of (its
 stop's or transfer's StatusChange, an invitation withdrawn): there a lost notification and a wrong view
 look alike, and the notification checks judge the loss.
 
+The participants themselves (`check_customer_listed`, NOTIFY-04, section 3.1): for an agent taking part,
+the last participants it was told list the customer exactly until the customer's ParticipantLeft.
+
 The customer's transcript agrees with the `All`-visibility messages the agents received (ChatHistory and
 NewMessages): each of them up to the customer's own departure is in it, at its index, with the same
 content (else ORDER-02, as `chat_checks.check_customer` judges the same thing against a history), and
@@ -328,6 +331,30 @@ def _customer_left_at(profile: Profile, known: Mapping[Any, dict[str, Any]]) -> 
         if m.get(TYPE) == left and isinstance(sender, dict) and sender.get("type") == customer:
             return index
     return None
+
+
+PARTICIPANTS_OWNER = "NOTIFY-04"  # the interaction object's fields (section 3.1)
+
+
+def check_customer_listed(profile: Profile, who: str, logs: Logs) -> list[Violation]:
+    """Section 3.1: an interaction's participants are the customer while connected and the agents taking
+    part. For each interaction `who` takes part in (last StatusChange Processing), the participants of
+    its last InteractionStateChanged list the customer exactly while no customer ParticipantLeft has
+    reached it (the leave's ParticipantsUpdated comes before that message, but both are in once a step
+    is over)."""
+    customer = profile.wire(ParticipantType.CUSTOMER)
+    found: list[Violation] = []
+    for cid, log in logs.items():
+        told = established(profile, log)
+        if told.state != State.PROCESSING or told.participants is None:
+            continue
+        left = _customer_left_at(profile, {m.get(INDEX): m for data in log for m in messages_in(data)})
+        listed = any(p[2] == repr(customer) for p in told.participants)  # participants_key's repr
+        if listed == (left is not None):
+            expected = f"without the customer (it left: #{left})" if left is not None else "with the customer"
+            found.append(Violation(PARTICIPANTS_OWNER, f"{who}: {cid}'s participants {expected}",
+                                   f"participants {[' '.join(map(str, p)) for p in told.participants]}"))
+    return found
 
 
 def check_customer_view(

@@ -107,10 +107,11 @@ def render_event(profile: Profile, event: Event) -> dict[str, object]:
     return rendered
 
 
-def render_participants(profile: Profile, chat: Chat) -> list[dict[str, str]]:
-    """The customer while connected, then the agents taking part; invited agents are not listed."""
+def render_participants(profile: Profile, chat: Chat, keep_customer: bool = False) -> list[dict[str, str]]:
+    """The customer while connected (`keep_customer`: always, a seeded fault), then the agents taking part;
+    invited agents are not listed."""
     listed: list[tuple[Sender, Visibility]] = []
-    if chat.customer_connected:
+    if chat.customer_connected or keep_customer:
         listed.append((chat.customer, Visibility.ALL))
     listed.extend((m.sender, m.visibility) for m in chat.taking_part())
     return [{**render_sender(profile, s), "visibility": profile.wire(v)} for s, v in listed]

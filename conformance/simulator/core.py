@@ -218,7 +218,9 @@ class Core:
             "mediaType": self.profile.media,
             "state": self.profile.wire(self.state(member)),
             "capabilities": [self.profile.wire(op) for op in INTERACTION_OPERATIONS if op in caps],
-            "participants": render_participants(self.profile, chat),
+            "participants": render_participants(
+                self.profile, chat, keep_customer="customer-listed-after-leaving" in self.faults
+            ),
             "userData": dict(chat.user_data),
         }
 

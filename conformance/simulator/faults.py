@@ -63,6 +63,9 @@ FAULTS: dict[str, Fault] = {
            "NOTIFY-02"),
         _f("unknown-client-not-402", "bayeux",
            "an unknown clientId gets error 401 with advice.reconnect retry", "NOTIFY-03"),
+        _f("customer-listed-after-leaving", "engine",
+           "the interaction's participants still list the customer after it disconnected (the "
+           "ParticipantsUpdated of its leave is sent, with the customer in it)", "NOTIFY-04"),
         _f("timestamp-not-utc", "engine", "message timestamps end in +00:00 instead of Z", "NOTIFY-04"),
         _f("messages-to-all-ready-agents", "engine",
            "NewMessages also go to every Ready agent, taking part or not", "NOTIFY-05", "STATE-05",

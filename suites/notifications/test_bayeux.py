@@ -25,6 +25,7 @@ from conformance.api import (
     expect,
     make_http,
     match,
+    views_agree,
 )
 
 Raw = Callable[..., BayeuxClient]
@@ -226,7 +227,7 @@ async def test_bayeux_unknown_client_id_gets_402_and_handshake_advice(agent_c, r
 
 
 @pytest.mark.requirement("NOTIFY-04")
-async def test_every_notification_of_a_chat_has_a_documented_shape(conference, target):
+async def test_every_notification_of_a_chat_has_a_documented_shape(conference, chats, target):
     profile, chat = target.profile, conference
     owner, member = chat.owner, chat.consultant
     await chat.customer.send("shape check from the customer")
@@ -241,6 +242,7 @@ async def test_every_notification_of_a_chat_has_a_documented_shape(conference, t
         "the customer's ParticipantLeft",
         since=0,
     )
+    await views_agree(chats)  # among them: the participants, the customer no longer in them
     await owner.stop(chat.id)
     await member.stop(chat.id)
     for agent in (owner, member):

@@ -14,6 +14,7 @@ from conformance.views import (
     AgentViews,
     check_agent_ahead,
     check_agent_views,
+    check_customer_listed,
     check_customer_view,
 )
 
@@ -135,6 +136,22 @@ def test_the_customer_transcript_against_the_agents_messages() -> None:
     assert [v.requirement for v in check_customer_view(P, [msg(1)], [log])] == ["ORDER-02"]
     assert [v.requirement for v in check_customer_view(P, [msg(1), msg(2), msg(3)], [log])] == ["CUSTOMER-02"]
     assert [v.requirement for v in check_customer_view(P, [msg(1), msg(3, text="y")], [log])] == ["ORDER-02"]
+
+
+def test_the_customer_is_a_participant_exactly_until_it_leaves() -> None:
+    left = {"messageType": "MessageLogUpdated", "notificationType": "NewMessages", "interactionId": CID,
+            "messages": [{"index": 4, "type": "ParticipantLeft", "from": CUSTOMER, "visibility": "All"}]}
+    gone = changed("ParticipantsUpdated", "Processing", Position.OWNER, [ALICE])
+    kept = changed("ParticipantsUpdated", "Processing", Position.OWNER, [CUSTOMER, ALICE])
+
+    def blamed(*log: dict[str, Any]) -> list[str]:
+        return [v.requirement for v in check_customer_listed(P, "alice", {CID: [*OWNER_LOG, *log]})]
+
+    assert blamed() == [] and blamed(gone, left) == []
+    assert blamed(kept, left) == ["NOTIFY-04"]  # still listed after it left
+    assert blamed(gone) == ["NOTIFY-04"]  # gone before any leave
+    invited = {CID: [*OWNER_LOG[:1], gone]}  # last StatusChange Invited: not judged
+    assert check_customer_listed(P, "alice", invited) == []
 
 
 def test_a_teardown_deviation_fails_its_requirement_and_keeps_the_bodys() -> None:

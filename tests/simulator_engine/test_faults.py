@@ -118,6 +118,9 @@ PROBES: dict[str, Probe] = {
         "a1", {"operationName": "StartContactCenterSession", "channels": [7]})),
     "missing-text-is-invalid": lambda w: code(w.op("a1", _owned(w), "SendMessage")),
     "failed-message-delivered": lambda w: len(w.op("a1", _owned(w), "SendMessage", text="x" * 5000).notifications),
+    "customer-listed-after-leaving": lambda w: (lambda c, i: (w.customer(c, "disconnect"),
+                                                              len(w.view("a1", i)["participants"]))[1])(
+        *w.owned_chat("a1")),
     "timestamp-not-utc": lambda w: w.start()[1].body["messages"][0]["timestamp"],
     "messages-to-all-ready-agents": _customer_message_to_others,
     "ready-not-notified": lambda w: told(w.ready("a1"), "a1", Channel.CHANNELS),

@@ -31,7 +31,7 @@ from conformance.chats import (
     sole_holder_or_skip,
 )
 from conformance.client import OMIT, AgentClient, basic_header, make_http
-from conformance.customer import CHAT_ENDED, SECURE_KEY, USER_ID, messages_of
+from conformance.customer import ALIAS, CHAT_ENDED, SECURE_KEY, USER_ID, messages_of
 from conformance.messages import (
     accept_history,
     brief,
@@ -90,6 +90,7 @@ from conformance.strategies import BodyStrategies, Case, Shape, errors_only
 from conformance.transport import RequestHung
 
 __all__ = [
+    "ALIAS",
     "CHAT_ENDED",
     "CONNECT",
     "DISCONNECT",

@@ -65,6 +65,8 @@ class CustomerSide(Core):
         required: tuple[str, ...] = ("userId", "secureKey", *(("message",) if action == "send" else ()))
         if "customer-missing-key-not-found" in self.faults:
             required = required[2:]  # the credentials' absence then answers 6, below
+        if "alias-required" in self.faults:
+            required = (*required, "alias")
         for name in required:
             if name not in form:
                 raise missing(name)

@@ -148,6 +148,9 @@ FAULTS: dict[str, Fault] = {
         _f("credentials-prefix-accepted", "customer",
            "the customer's userId and secureKey are checked as prefixes: a value the right one starts with "
            "(one char short) is taken for it", "CUSTOMER-03"),
+        _f("alias-required", "customer",
+           "a customer request (send, refresh, typing, disconnect) without alias answers statusCode 1",
+           "CUSTOMER-01"),
         _f("start-answers-no-messages", "customer",
            "the start answers messages [] with nextPosition 2: the customer's own ParticipantJoined is "
            "neither in the start's answer nor in a refresh from its nextPosition", "CUSTOMER-01"),

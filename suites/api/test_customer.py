@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.api import (
+    ALIAS,
     CHAT_ENDED,
     SECURE_KEY,
     USER_ID,
@@ -119,6 +120,17 @@ async def test_send_typing_and_disconnect_given_a_position_answer_the_transcript
         expect.that(seen(answer) == seen(refresh), "CUSTOMER-01",
                     f"{name} with transcriptPosition 1: the messages and nextPosition of a refresh from 1 "
                     f"{seen(refresh)}", answer.body)
+
+
+@pytest.mark.requirement("CUSTOMER-01")
+async def test_customer_requests_without_alias_succeed(accepted_chat):
+    """Section 5: `alias` is echoed but not required: send and refresh without it succeed."""
+    customer = accepted_chat.customer.client
+    form = {k: v for k, v in customer.credentials().items() if k != ALIAS}
+    expect.success(await customer.raw("send", {**form, "message": "sent without an alias"}), "CUSTOMER-01")
+    refreshed = expect.success(await customer.raw("refresh", form), "CUSTOMER-01")
+    texts = [m.get("text") for m in messages_of(refreshed)]
+    expect.that("sent without an alias" in texts, "CUSTOMER-01", "the message in the transcript", texts)
 
 
 @pytest.mark.requirement("CUSTOMER-02")

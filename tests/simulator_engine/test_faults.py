@@ -135,6 +135,9 @@ PROBES: dict[str, Probe] = {
     "credentials-prefix-accepted": lambda w: code(w.engine.customer_action(
         "customer-support", (c := w.start()[0]).chat_id, "refresh",
         {"userId": c.user_id, "secureKey": c.secure_key[:-1]})),
+    "alias-required": lambda w: code(w.engine.customer_action(
+        "customer-support", (c := w.start()[0]).chat_id, "refresh", {"userId": c.user_id,
+                                                                     "secureKey": c.secure_key})),
     "start-answers-no-messages": lambda w: len(w.start()[1].body["messages"]),
     "actions-ignore-position": lambda w: sorted(w.customer(w.start()[0], "send", message="m",
                                                           transcriptPosition="1").body),

@@ -10,7 +10,7 @@ import hmac
 
 from conformance.protocol import Channel, ChannelState, Field, MessageType, Operation, State, Status
 from conformance.simulator.accounts import AgentAccount
-from conformance.simulator.chat import Chat, Member, Role, render_sender
+from conformance.simulator.chat import TAKING_PART, Chat, Member, Role, render_sender
 from conformance.simulator.core import Json, Outcome, Outgoing
 from conformance.simulator.customer_side import CustomerSide
 from conformance.simulator.operations import InteractionOperations
@@ -60,9 +60,10 @@ class Engine(InteractionOperations, CustomerSide):
             status.session = status.ready = False
             if "end-session-keeps-ready" in self.faults:
                 status.ready = True  # the session ended, but routing still sees the agent Ready
+            ends = TAKING_PART if "end-session-ends-chats" in self.faults else ()  # its chats in progress too
             for chat in self.chats.values():
                 member = chat.members.get(user_id)
-                if member is not None and member.role is Role.INVITED:
+                if member is not None and member.role in (Role.INVITED, *ends):
                     before = self.snapshot(chat)
                     self.withdraw(chat, member)
                     self.tell(chat, before, out)

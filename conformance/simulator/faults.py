@@ -112,6 +112,9 @@ FAULTS: dict[str, Fault] = {
         _f("end-session-keeps-ready", "engine",
            "an agent whose session ended (EndContactCenterSession) stays Ready for routing: new chats are "
            "offered to it", "SESSION-02"),
+        _f("end-session-ends-chats", "engine",
+           "EndContactCenterSession also completes the chats the agent is working on (they are re-routed)",
+           "SESSION-02"),
         _f("chats-never-offered", "engine", "routing never offers a chat to any agent", "SESSION-02"),
         _f("rejected-chat-not-requeued", "engine",
            "a chat rejected while no other agent it may go to is Ready is dropped from the routing queue: "

@@ -10,6 +10,7 @@ from conformance.api import (
     ChannelState,
     Field,
     Operation,
+    State,
     Status,
     expect,
     match,
@@ -76,6 +77,20 @@ async def test_not_ready_agent_is_not_invited_until_ready(agent_c, chats, profil
     expect.that(not stray, "SESSION-02", f"no invitation while {leaving}", stray)
     await chats.set_ready(agent, True)
     chats.adopt(await agent.wait_invitation(tag), tag, customer, agent)
+
+
+@pytest.mark.requirement("SESSION-02")
+async def test_ending_the_session_leaves_the_chats_in_progress_with_the_agent(accepted_chat, chats, profile):
+    """Section 4: EndContactCenterSession withdraws the pending invitations only; the chats the agent is
+    working on stay with it (no StatusChange Completed, and it goes on sending)."""
+    chat, agent = accepted_chat, accepted_chat.owner
+    since = agent.notifications.mark()
+    await chats.end_session(agent)
+    until = await agent.barrier(requirement="SESSION-01", ready=False)  # keeps it NotReady
+    completed = match.status_change(profile, chat.id, State.COMPLETED)
+    ended = [n.brief() for n in agent.notifications.since(since, until) if completed(n) is None]
+    expect.that(not ended, "SESSION-02", "no StatusChange Completed for the chat in progress", ended)
+    await agent.send_message(chat.id, "still with you", requirement="SESSION-02")
 
 
 @pytest.mark.requirement("SESSION-03")

@@ -128,6 +128,8 @@ PROBES: dict[str, Probe] = {
     "rejected-chat-not-requeued": _rejected_with_nobody_ready,
     "end-session-keeps-ready": lambda w: (w.ready("a1"), w.engine.session_operation(
         "a1", {"operationName": "EndContactCenterSession"}), told(w.start()[1], "a1"))[2],
+    "end-session-ends-chats": lambda w: (lambda c, i: (w.engine.session_operation(
+        "a1", {"operationName": "EndContactCenterSession"}), w.view("a1", i)["state"])[1])(*w.owned_chat("a1")),
     "chats-never-offered": lambda w: (w.ready("a1"), told(w.start()[1], "a1"))[1],
     "unknown-service-accepted": lambda w: code(w.engine.customer_start("no-such-service", {"nickname": "n"})),
     "customer-missing-key-not-found": lambda w: code(w.engine.customer_action(

@@ -16,6 +16,7 @@ import pytest
 
 from tests.robustness.harness import clean_env, served
 from tests.suite_process import clean_env as suite_env
+from tests.suite_process import interruptible
 
 INTERRUPT_AFTER = "test_session.py"  # auth and customer tests have run: chats were opened and closed
 
@@ -26,6 +27,7 @@ def run_and_signal(report_dir: Path, target: Path, signum: int) -> tuple[int, st
         [sys.executable, "-m", "conformance.cli", "run", "--target", str(target), "--report-dir",
          str(report_dir), "--hypothesis-profile", "dev"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(),
+        preexec_fn=interruptible,  # the run is sent SIGINT
     )
     assert proc.stdout is not None
     out: list[str] = []

@@ -16,6 +16,7 @@ import pytest
 from conformance.protocol import load_profile
 from conformance.simulator.accounts import BUILT_IN_AGENTS, SERVICE
 from conformance.simulator.server import ReferenceServer, target_toml
+from tests.suite_process import interruptible
 
 
 def test_start_answers_and_stop_is_quick() -> None:
@@ -80,7 +81,8 @@ def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
         "from pathlib import Path; from conformance.simulator.server import serve; "
         f"serve('127.0.0.1', 0, ['me-without-uri'], Path({str(out)!r}))"
     )
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                               preexec_fn=interruptible)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

@@ -343,6 +343,7 @@ def check_customer_listed(profile: Profile, who: str, logs: Logs) -> list[Violat
     reached it (the leave's ParticipantsUpdated comes before that message, but both are in once a step
     is over)."""
     customer = profile.wire(ParticipantType.CUSTOMER)
+    changed = profile.wire(MessageType.INTERACTION_STATE_CHANGED)
     found: list[Violation] = []
     for cid, log in logs.items():
         told = established(profile, log)
@@ -352,8 +353,9 @@ def check_customer_listed(profile: Profile, who: str, logs: Logs) -> list[Violat
         listed = any(p[2] == repr(customer) for p in told.participants)  # participants_key's repr
         if listed == (left is not None):
             expected = f"without the customer (it left: #{left})" if left is not None else "with the customer"
+            last = [data for data in log if data.get(MESSAGE_TYPE) == changed][-1]
             found.append(Violation(PARTICIPANTS_OWNER, f"{who}: {cid}'s participants {expected}",
-                                   f"participants {[' '.join(map(str, p)) for p in told.participants]}"))
+                                   f"participants {(last.get(INTERACTION) or {}).get(PARTICIPANTS)!r}"[:600]))
     return found
 
 

@@ -93,9 +93,10 @@ async def test_the_start_answer_and_a_refresh_from_its_next_position_leave_out_n
     rest = expect.success(await customer.client.refresh(nxt), "CUSTOMER-01")
     whole = expect.success(await customer.client.refresh(1), "CUSTOMER-01")
     shown = [index_of(m) for m in [*messages_of(started), *messages_of(rest)]]
-    expect.that(shown == [index_of(m) for m in messages_of(whole)], "CUSTOMER-01",
-                f"the start's messages, then the refresh from {nxt}: the indexes of a refresh from 1 "
-                f"{[index_of(m) for m in messages_of(whole)]}", shown)
+    expected = [index_of(m) for m in messages_of(whole)]
+    expect.that(shown == expected, "CUSTOMER-01",
+                f"the start's messages, then the refresh from {nxt}: the indexes of a refresh from 1 {expected}",
+                shown)
 
 
 @pytest.mark.requirement("CUSTOMER-01")

@@ -95,8 +95,8 @@ async def test_the_start_answer_and_a_refresh_from_its_next_position_leave_out_n
     shown = [index_of(m) for m in [*messages_of(started), *messages_of(rest)]]
     expected = [index_of(m) for m in messages_of(whole)]
     expect.that(shown == expected, "CUSTOMER-01",
-                f"the start's messages, then the refresh from {nxt}: the indexes of a refresh from 1 {expected}",
-                shown)
+                f"the start's messages, then the refresh from {nxt}: the indexes of a refresh from 1 "
+                f"{expected}", shown)
 
 
 @pytest.mark.requirement("CUSTOMER-01")
